@@ -1,0 +1,333 @@
+# The charging session: pilot, proximity and safety supervision in, pilot/contactor/lock commands out.
+# Pure logic: the board (or the host bench) fills io, calls tick(now_ms) every TICK_MS, applies io.
+from .compat import const
+from . import faults as F
+from .iodata import (
+    ST_A, ST_B1, ST_E, ST_F,
+    PILOT_P12, PILOT_PWM, PILOT_N12, NO_SAMPLE, TEMP_NONE, SOCKET_TYPE2,
+)
+from .pilot import PilotFilter, since, low_plateau_ok, PS_A, PS_B, PS_C, PS_D, PS_E, PS_F, DEBOUNCE_MS
+from .duty import duty_for_ma, MIN_MA, CHANGE_INTERVAL_MS
+from .proximity import type2_cable_ma, j1772_latch, LATCH_PRESSED, LATCH_INVALID
+from .rcd import Rcd, FAILED as RCD_FAILED, PASSED as RCD_PASSED
+from .contactor import RelaySupervisor, WELDED, FAILED_TO_CLOSE
+
+TICK_MS = const(10)  # control period on the boards and on the bench
+
+# IEC 61851-1 Table A.6 (J1772-NUMBERS "Timing"), each enforced below:
+CLOSE_WITHIN_MS = const(3000)  # seq 4 (B2->C2): close within 3 s; the self-test fits well inside
+OPEN_WITHIN_MS = const(100)  # seq 7-9 (C->B/A/E/F): open within 100 ms; we open on the tick the
+#                              filtered reading changes, i.e. within DEBOUNCE_MS + TICK_MS = 30 ms
+F_HOLD_MS = const(300)  # a fault with an EV connected: -12 V (F) for >= 300 ms, then +12 V (x1)
+WITHDRAW_OPEN_MS = const(6000)  # PWM withdrawn but the EV stays in C: open under load at 6 s
+DIODE_FAIL_MS = DEBOUNCE_MS  # low plateau missing -12 V this long while pulsing: diode fault
+# Ours (tag I), named so they can be reviewed:
+CLEAR_HOLD_MS = const(2000)  # a condition fault clears once its cause has been gone this long
+LOCK_CONFIRM_MS = const(1000)  # Type 2 socket lock must confirm within this (actuators: 0.2-0.6 s)
+
+_B = const(1)  # one fault bit, shifted below
+# (Masks built from faults.py names: plain globals, since const() cannot see another module.)
+# Faults read from the pilot: while the EVSE drives -12 V they cannot be observed, so they hold.
+_PILOT_DERIVED = (_B << F.DIODE) | (_B << F.CP_SHORT) | (_B << F.PILOT_FAULT) | (_B << F.VENT_REQUIRED)
+# Faults whose cause can go away: cleared CLEAR_HOLD_MS after it has.
+_CONDITION = (
+    (_B << F.CP_SHORT) | (_B << F.PILOT_FAULT) | (_B << F.VENT_REQUIRED) | (_B << F.NO_GROUND)
+    | (_B << F.PP_INVALID) | (_B << F.OVER_TEMPERATURE)
+)
+# Faults that belong to the vehicle plugged in now: cleared when it is unplugged (state A).
+_SESSION = (_B << F.DIODE) | (_B << F.LOCK_FAILED) | (_B << F.EV_NOT_RESPONDING)
+_GFCI_TRIP = _B << F.GFCI_TRIP
+
+
+class Charger:
+    """One EVSE connector. Call tick(now_ms) with io inputs filled; then apply io outputs."""
+
+    def __init__(self, config, io):
+        self.config = config
+        self.io = io
+        self.pf = PilotFilter()
+        self.rcd = Rcd()
+        self.rsup = RelaySupervisor()
+        self.state = ST_F  # until the first tick
+        self.ev = PS_A  # filtered pilot reading
+        self.faults = 0  # active faults, bit mask (faults.py)
+        self.latched = 0  # the active ones that only a service reset clears
+        self.enabled = True
+        self.sleeping = False
+        self.offered_ma = 0  # current advertised by the PWM now
+        self.avail_ma = 0  # what could be offered now (limits, cable, temperature)
+        self.cable_ma = 0  # cable/socket limit sensed now, 0 if none
+        self.latch_pressed = False  # J1772 release button held (tethered cable with PP sense)
+        self.derating = False  # over the derate temperature: half current
+        self.diode_seen = False  # -12 V low plateau seen since PWM started
+        self.closes = 0  # contactor closes since boot, each after a passed self-test
+        self._seen = [0] * F.COUNT  # last ms each condition fault's cause was present
+        self._rcd_irq = False  # set by rcd_irq() between ticks
+        self._low_bad = False
+        self._low_bad_t = 0
+        self._fhold = False
+        self._fhold_t = 0
+        self._duty_t = 0
+        self._withdraw = False
+        self._withdraw_t = 0
+        self._lock_t = 0
+
+    # -- commands (console, buttons) ------------------------------------------------------------
+
+    def enable(self):
+        self.enabled = True
+        self.sleeping = False
+
+    def disable(self):
+        """Not available: pilot -12 V (state F), contactor opens at the next tick."""
+        self.enabled = False
+
+    def sleep(self):
+        """Stop offering: pilot +12 V; the contactor opens when the EV leaves C (at most 6 s)."""
+        self.sleeping = True
+
+    def request_selftest(self):
+        """Run the residual-current self-test now if the contactor is open and no test is running."""
+        if self.io.relay or self.rcd.testing() or self.latched:
+            return False
+        self.rcd.start_selftest(self._now)
+        return True
+
+    def reset_faults(self):
+        """Service reset: clear latched faults (welded contactor, failed self-test, repeated trips)."""
+        self.faults &= ~self.latched
+        self.latched = 0
+        self.rcd.reset()
+
+    def apply_config(self):
+        """Settings changed: nothing is cached, the next tick uses them (duty changes keep the 5 s rule)."""
+
+    def rcd_irq(self):
+        """The residual-current monitor signalled. May run in interrupt context: opens the contactor
+        command at once and flags the trip for the next tick. No allocation."""
+        self.io.relay = False
+        self._rcd_irq = True
+
+    # -- the control step -----------------------------------------------------------------------
+
+    _now = 0
+
+    def tick(self, now):
+        """One control step at now (ms, wrapping like time.ticks_ms). No allocation."""
+        self._now = now
+        io = self.io
+        cfg = self.config
+
+        # Residual-current monitor: a level, or an edge the ISR latched since the last tick.
+        sig = io.rcd or self._rcd_irq
+        self._rcd_irq = False
+        testing = self.rcd.testing()
+        if testing:
+            io.rcd_test = self.rcd.tick(now, sig)
+
+        # Proximity.
+        pp_bad = False
+        self.latch_pressed = False
+        if cfg.socket == SOCKET_TYPE2:
+            cable = type2_cable_ma(io.pp_ohm)
+            pp_bad = cable == 0
+        else:
+            cable = cfg.cable_ma
+            if cfg.pp_sense:
+                latch = j1772_latch(io.pp_ohm)
+                pp_bad = latch == LATCH_INVALID
+                self.latch_pressed = latch == LATCH_PRESSED
+        self.cable_ma = 0 if pp_bad else cable
+
+        # Pilot: only readable while the EVSE drives +12 V or PWM.
+        observing = io.pilot != PILOT_N12
+        if observing:
+            ev = self.pf.feed(io.cp_high_mv, now)
+            if io.pilot == PILOT_PWM and PS_B <= ev <= PS_D and io.cp_low_mv != NO_SAMPLE:
+                if low_plateau_ok(io.cp_low_mv):
+                    self.diode_seen = True
+                    self._low_bad = False
+                elif not self._low_bad:
+                    self._low_bad = True
+                    self._low_bad_t = now
+            else:
+                self._low_bad = False
+        else:
+            ev = self.ev
+        self.ev = ev
+        connected = PS_B <= ev <= PS_D
+        ready = ev == PS_C or (ev == PS_D and cfg.ventilation)
+
+        # Temperature: derate with hysteresis, stop above the limit.
+        t = io.temp_dc
+        if t != TEMP_NONE:
+            if t >= cfg.temp_derate_dc:
+                self.derating = True
+            elif t < cfg.temp_restore_dc:
+                self.derating = False
+        else:
+            self.derating = False
+
+        # Causes present now, one bit per fault.
+        cause = 0
+        if observing:
+            if ev == PS_E:
+                cause |= _B << F.CP_SHORT  # Table A.6: E while energised -> open
+            elif ev >= PS_F:
+                cause |= _B << F.PILOT_FAULT
+            if ev == PS_D and not cfg.ventilation:
+                cause |= _B << F.VENT_REQUIRED
+            if self._low_bad and since(now, self._low_bad_t) >= DIODE_FAIL_MS:
+                cause |= _B << F.DIODE
+        else:
+            cause |= self.faults & _PILOT_DERIVED
+        if not io.ground:
+            cause |= _B << F.NO_GROUND
+        if t != TEMP_NONE and (
+            t >= cfg.temp_stop_dc or (self.faults >> F.OVER_TEMPERATURE & 1 and t >= cfg.temp_derate_dc)
+        ):
+            cause |= _B << F.OVER_TEMPERATURE
+        if connected and pp_bad:
+            cause |= _B << F.PP_INVALID
+        if io.lock and not io.lock_ok and since(now, self._lock_t) >= LOCK_CONFIRM_MS:
+            cause |= _B << F.LOCK_FAILED
+        r = self.rsup.tick(now, io.relay, io.relay_v if cfg.relay_sense else -1)
+        if r == WELDED:
+            cause |= _B << F.RELAY_WELDED
+        elif r == FAILED_TO_CLOSE:
+            cause |= _B << F.RELAY_FAIL_CLOSE
+        if sig and not testing:
+            cause |= _GFCI_TRIP
+        if self.rcd.phase == RCD_FAILED:
+            cause |= _B << F.GFCI_SELFTEST
+        if (
+            self._withdraw and io.relay and (ev == PS_C or ev == PS_D)
+            and since(now, self._withdraw_t) >= WITHDRAW_OPEN_MS
+        ):
+            cause |= _B << F.EV_NOT_RESPONDING
+
+        # Raise what is new.
+        new = cause & ~self.faults
+        if new:
+            self.faults |= new
+            self.latched |= new & F.ALWAYS_LATCHED
+            if new & _GFCI_TRIP and self.rcd.trip(now):
+                self.latched |= _GFCI_TRIP
+            if connected or io.relay or io.pilot == PILOT_PWM:
+                self._fhold = True
+                self._fhold_t = now
+
+        # Clear what has gone. Each _seen slot is overwritten in place: no allocation.
+        active = self.faults & ~self.latched
+        b = 0
+        while b < F.COUNT:
+            bit = _B << b
+            if cause & bit:
+                self._seen[b] = now
+            elif active & bit & _CONDITION and since(now, self._seen[b]) >= CLEAR_HOLD_MS:
+                self.faults &= ~bit
+            b += 1
+        if observing and ev == PS_A:
+            self.faults &= ~(_SESSION & ~self.latched)
+            if not self.faults & _GFCI_TRIP:
+                self.rcd.trips = 0  # a clean end of session: reclosures counted afresh
+        if active & _GFCI_TRIP and not sig and self.rcd.reclose_due(now):
+            self.faults &= ~_GFCI_TRIP  # UL 2231-2: reclose after 15 min
+            self.rcd.tripped = False
+
+        # What can be offered: the lowest of installation, board, cable and temperature limits.
+        avail = cfg.max_current_ma
+        if cfg.board_max_ma < avail:
+            avail = cfg.board_max_ma
+        if cable < avail:
+            avail = cable
+        if self.derating:
+            avail //= 2
+        self.avail_ma = avail
+
+        # Pilot command.
+        faulted = self.faults != 0
+        if self._fhold and since(now, self._fhold_t) >= F_HOLD_MS:
+            self._fhold = False
+        was = io.pilot
+        if self.latched or not self.enabled or self._fhold:
+            pilot = PILOT_N12
+        elif (
+            connected and not faulted and not self.sleeping and not self.latch_pressed
+            and avail >= MIN_MA and not pp_bad
+        ):
+            pilot = PILOT_PWM
+        else:
+            pilot = PILOT_P12
+        if pilot == PILOT_PWM:
+            want = duty_for_ma(avail)
+            if was != PILOT_PWM:
+                io.duty = want
+                self.offered_ma = avail
+                self._duty_t = now
+            elif want != io.duty and since(now, self._duty_t) >= CHANGE_INTERVAL_MS:
+                io.duty = want  # at most one change every 5 s
+                self.offered_ma = avail
+                self._duty_t = now
+        else:
+            self.offered_ma = 0
+            self.diode_seen = False
+        if was == PILOT_N12 and pilot != PILOT_N12:
+            self.pf.restart()  # nothing was readable under -12 V
+        io.pilot = pilot
+
+        # Socket lock (Type 2): locked while a vehicle and a valid cable are there; unlocked on A.
+        if cfg.socket == SOCKET_TYPE2:
+            want_lock = connected and not pp_bad
+            if want_lock and not io.lock:
+                self._lock_t = now
+            io.lock = want_lock
+        else:
+            io.lock = False
+        lock_ok = cfg.socket != SOCKET_TYPE2 or (io.lock and io.lock_ok)
+
+        # Contactor: closes only when every condition holds (J1772-NUMBERS; the property tests).
+        can_close = (
+            pilot == PILOT_PWM and ready and self.diode_seen and io.ground and not self.faults
+            and lock_ok and not self.latch_pressed
+        )
+        if io.relay:
+            if can_close:
+                self._withdraw = False
+            elif (
+                not self.faults and self.enabled and not self.latch_pressed
+                and (ev == PS_C or ev == PS_D) and pilot == PILOT_P12
+            ):
+                # PWM withdrawn (sleep, current below 6 A): the EV has 6 s to stop and go to B.
+                if not self._withdraw:
+                    self._withdraw = True
+                    self._withdraw_t = now
+            else:
+                io.relay = False
+                self._withdraw = False
+        elif can_close:
+            if self.rcd.phase == RCD_PASSED:
+                io.relay = True
+                self.closes += 1
+                self.rcd.cancel()  # a pass serves one close only
+            elif not self.rcd.testing() and self.rcd.phase != RCD_FAILED:
+                self.rcd.start_selftest(now)
+        if not io.relay:
+            self._withdraw = False
+        if self.rcd.phase == RCD_PASSED and not ready:
+            self.rcd.cancel()  # a pass is for the close it was run for, not a later one
+        if not self.rcd.testing():
+            io.rcd_test = False
+
+        # Session state as a user would name it.
+        if pilot == PILOT_N12:
+            st = ST_F
+        elif ev == PS_A:
+            st = ST_A
+        elif ev == PS_E:
+            st = ST_E
+        elif ev >= PS_F:
+            st = ST_F
+        else:
+            st = ST_B1 + 2 * (ev - PS_B) + (1 if pilot == PILOT_PWM else 0)
+        self.state = st

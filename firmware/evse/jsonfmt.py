@@ -1,0 +1,71 @@
+# Deterministic JSON text: sorted keys, ASCII only, the same bytes on CPython and MicroPython.
+# (MicroPython's json.dumps follows dict order, which is not insertion order there, and keeps non-ASCII.)
+
+_ESC = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def dumps(obj):
+    """JSON text for None, bool, int, str, list/tuple and dicts with str keys (sorted)."""
+    out = []
+    _enc(obj, out)
+    return "".join(out)
+
+
+def string(s):
+    """JSON string literal for s (ASCII, control and non-ASCII characters escaped)."""
+    out = []
+    _str(s, out)
+    return "".join(out)
+
+
+def _enc(o, out):
+    if o is None:
+        out.append("null")
+    elif o is True:
+        out.append("true")
+    elif o is False:
+        out.append("false")
+    elif isinstance(o, int):
+        out.append(str(o))
+    elif isinstance(o, str):
+        _str(o, out)
+    elif isinstance(o, (list, tuple)):
+        out.append("[")
+        first = True
+        for v in o:
+            if not first:
+                out.append(", ")
+            first = False
+            _enc(v, out)
+        out.append("]")
+    elif isinstance(o, dict):
+        out.append("{")
+        first = True
+        for k in sorted(o):
+            if not first:
+                out.append(", ")
+            first = False
+            _str(str(k), out)
+            out.append(": ")
+            _enc(o[k], out)
+        out.append("}")
+    else:  # floats format differently on the two interpreters: never emitted
+        raise TypeError("jsonfmt: unsupported type")
+
+
+def _str(s, out):
+    out.append('"')
+    for c in s:
+        e = _ESC.get(c)
+        if e is not None:
+            out.append(e)
+            continue
+        n = ord(c)
+        if 0x20 <= n < 0x7F:
+            out.append(c)
+        elif n < 0x10000:
+            out.append("\\u%04x" % n)
+        else:  # outside the BMP: a UTF-16 surrogate pair, as JSON requires
+            n -= 0x10000
+            out.append("\\u%04x\\u%04x" % (0xD800 + (n >> 10), 0xDC00 + (n & 0x3FF)))
+    out.append('"')

@@ -1,0 +1,96 @@
+# Control-pilot reading: high-plateau millivolts -> EV state with hysteresis, time filter, diode check.
+from .compat import const
+
+# EV state as read on the pilot (the session state lives in charger.py).
+PS_A = const(0)  # 12 V: nothing connected
+PS_B = const(1)  # 9 V: EV connected, not ready
+PS_C = const(2)  # 6 V: EV ready
+PS_D = const(3)  # 3 V: EV ready, ventilation required
+PS_E = const(4)  # 0 V: CP shorted to PE (or EVSE unpowered)
+PS_F = const(5)  # -12 V on the high plateau: only the EVSE may drive this
+PS_INVALID = const(6)  # outside every window: pilot fault
+READING_NAMES = ("A", "B", "C", "D", "E", "F", "invalid")
+
+# One threshold table, top down (J1772-NUMBERS "State windows", IEC 61851-1 Table A.4).
+# Row i covers _BOUND[i] <= mV < _BOUND[i-1]. Where _UPPER[i] != _LOWER[i] the row is a hysteresis
+# band: the previous state is kept if it is one of the two, otherwise the nearer half wins.
+_BOUND = (13001, 11000, 10000, 8000, 7000, 5000, 4000, 2000, -1000, -2000, -10000, -11000, -13000)
+_UPPER = (PS_INVALID, PS_A, PS_A, PS_B, PS_B, PS_C, PS_C, PS_D, PS_E, PS_E, PS_INVALID, PS_INVALID, PS_F)
+_LOWER = (PS_INVALID, PS_A, PS_B, PS_B, PS_C, PS_C, PS_D, PS_D, PS_E, PS_INVALID, PS_INVALID, PS_F, PS_F)
+_TOP = const(20000)  # upper edge used for the midpoint of the first row
+
+# Filter: a new reading must hold this long before it is believed. 20 pulses at 1 kHz; with a
+# 10 ms control tick the worst case is 30 ms, inside IEC 61851-1's 50 ms detection bound, and a
+# 200 ms C pulse is still reported (J1772-NUMBERS "Timing": state detection).
+DEBOUNCE_MS = const(20)
+
+# Diode check (J1772-NUMBERS, tag N): while PWM runs the low plateau must reach -12 V,
+# accepted -12.6 .. -11.4 V. Anything higher means the EV's diode is missing or shorted.
+LOW_OK_MAX_MV = const(-11400)
+LOW_OK_MIN_MV = const(-12600)  # below this the generator itself is out of tolerance
+
+_TICKS_MASK = const(0x3FFFFFFF)  # time.ticks_ms() period on every MicroPython port
+
+
+def since(now, t0):
+    """Milliseconds from t0 to now on a wrapping ms counter. No allocation."""
+    return (now - t0) & _TICKS_MASK
+
+
+def classify_high(mv, prev):
+    """EV state for a high-plateau reading in mV, keeping prev inside a hysteresis band."""
+    i = 0
+    n = len(_BOUND)
+    while i < n and mv < _BOUND[i]:
+        i += 1
+    if i == n:  # below -13 V
+        return PS_INVALID
+    up = _UPPER[i]
+    lo = _LOWER[i]
+    if up == lo:
+        return up
+    if prev == up or prev == lo:
+        return prev
+    top = _BOUND[i - 1] if i else _TOP
+    return up if 2 * mv >= _BOUND[i] + top else lo
+
+
+def low_plateau_ok(mv):
+    """True when a low-plateau reading proves the EV's diode (-12 V reached)."""
+    return LOW_OK_MIN_MV <= mv <= LOW_OK_MAX_MV
+
+
+class PilotFilter:
+    """Time filter over pilot readings: a change is believed after DEBOUNCE_MS of agreement."""
+
+    def __init__(self):
+        self.stable = PS_A
+        self._cand = -1
+        self._cand_t = 0
+        self._fresh = True  # next reading is adopted at once (boot, or after driving -12 V)
+
+    def restart(self):
+        """Forget the history: the next reading is adopted as it is (after -12 V, nothing was seen)."""
+        self._fresh = True
+        self._cand = -1
+
+    def feed(self, mv, now):
+        """Take one high-plateau reading at now (ms); return the filtered state. No allocation."""
+        raw = classify_high(mv, self.stable)
+        if self._fresh:
+            self._fresh = False
+            self.stable = raw
+            self._cand = -1
+        elif raw == self.stable:
+            self._cand = -1
+        elif raw != self._cand:
+            self._cand = raw
+            self._cand_t = now
+        elif since(now, self._cand_t) >= DEBOUNCE_MS:
+            self.stable = raw
+            self._cand = -1
+        return self.stable
+
+    def settling(self):
+        """True while a candidate change is pending (the filter still needs ticks)."""
+        return self._cand >= 0

@@ -1,0 +1,41 @@
+# Proximity pin: IEC 62196 cable coding for a Type 2 socket, and the J1772 latch (S3) for a tethered cable.
+from .compat import const
+from .iodata import PP_OPEN
+
+# IEC 61851-1 Table B.2 / IEC 62196 (J1772-NUMBERS "Proximity pilot", tag S). Rows top down:
+# a resistance at or above _RC_BOUND[i] (and below the row above) codes _RC_MA[i]. Readings between
+# two nominal ranges take the lower ampacity; above 4.5 kOhm or below 60 Ohm there is no cable.
+# 100 Ohm codes 63 A three-phase or 70 A single-phase: we take 63 A, the lower, for both.
+_RC_BOUND = (4501, 937, 309, 141, 60)
+_RC_MA = (0, 13000, 20000, 32000, 63000)
+
+
+def type2_cable_ma(ohm):
+    """Cable ampacity (mA) from its Rc, or 0 for no cable / out of range."""
+    if ohm == PP_OPEN:
+        return 0
+    for i in range(len(_RC_BOUND)):
+        if ohm >= _RC_BOUND[i]:
+            return _RC_MA[i]
+    return 0
+
+
+# J1772 / Type 1 latch, seen by an EVSE that senses PP on its tethered cable (J1772-NUMBERS, tag S):
+# S3 closed -> 150 Ohm, release button pressed -> 150 + 330 = 480 Ohm. The windows around the two
+# nominal values are ours (tag I): wide enough for resistor and ADC tolerance, disjoint.
+LATCH_ENGAGED = const(0)
+LATCH_PRESSED = const(1)
+LATCH_INVALID = const(2)  # open circuit, short, or between the windows: cable fault
+_ENGAGED_MIN = const(100)
+_ENGAGED_MAX = const(300)
+_PRESSED_MIN = const(330)
+_PRESSED_MAX = const(800)
+
+
+def j1772_latch(ohm):
+    """LATCH_ENGAGED, LATCH_PRESSED or LATCH_INVALID for a PP-PE reading in ohm."""
+    if _ENGAGED_MIN <= ohm <= _ENGAGED_MAX:
+        return LATCH_ENGAGED
+    if _PRESSED_MIN <= ohm <= _PRESSED_MAX:
+        return LATCH_PRESSED
+    return LATCH_INVALID

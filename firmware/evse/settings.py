@@ -1,0 +1,250 @@
+# Installation settings: the schema, validation of typed-in values, mapping onto iodata.Config,
+# and persistence as a small JSON file on flash (atomic save, see store.py).
+from .compat import const
+from . import errcodes, iodata, jsonfmt, store
+
+T_INT = const(0)
+T_BOOL = const(1)
+T_CHOICE = const(2)
+T_PIN = const(3)  # "" (no PIN) or a string of 4..8 ASCII digits
+TYPE_NAMES = ("int", "bool", "choice", "pin")
+
+SCHEMA_VERSION = const(1)
+DEFAULT_PATH = "settings.json"
+_RESTORE_HYST_DC = const(50)  # full current again 5.0 C below the derate point (I: OpenEVSE-like)
+_DIGITS = "0123456789"
+
+
+class Setting:
+    """One setting: name, type, min/max (ints; digit count for a PIN) or choices, unit, default, help."""
+
+    def __init__(self, name, kind, lo, hi, choices, unit, default, help_):
+        self.name = name
+        self.kind = kind
+        self.lo = lo
+        self.hi = hi
+        self.choices = choices
+        self.unit = unit
+        self.default = default
+        self.help = help_
+
+
+# Sorted by name. Current limits are capped again by the board (Config.board_max_ma) and the cable.
+SCHEMA = (
+    Setting("cable_current_a", T_INT, 6, 80, None, "A", 80, "rating of the tethered cable"),
+    Setting("console_echo", T_BOOL, None, None, None, "", True, "echo typed characters on the console"),
+    Setting("max_current_a", T_INT, 6, 80, None, "A", 32,
+            "installation limit (breaker); board maximum and cable rating still apply"),
+    Setting("pin", T_PIN, 4, 8, None, "digits", "", "PIN guarding every write; none = no PIN"),
+    Setting("pp_sense", T_BOOL, None, None, None, "", False, "sense the latch (S3) of a tethered J1772 cable"),
+    Setting("socket", T_CHOICE, None, None, ("tethered", "type2"), "", "tethered",
+            "tethered cable or Type 2 socket outlet"),
+    Setting("temp_derate_c", T_INT, 30, 90, None, "degC", 65, "halve the current above this; below temp_stop_c"),
+    Setting("temp_stop_c", T_INT, 40, 100, None, "degC", 75, "stop charging above this temperature"),
+    Setting("ventilation", T_BOOL, None, None, None, "", False, "allow charging in state D (ventilated site)"),
+)
+
+
+def find(name):
+    """The Setting called name, or None."""
+    for s in SCHEMA:
+        if s.name == name:
+            return s
+    return None
+
+
+def defaults():
+    """A new dict of every setting's default value."""
+    d = {}
+    for s in SCHEMA:
+        d[s.name] = s.default
+    return d
+
+
+def _is_int(v):
+    return isinstance(v, int) and v is not True and v is not False
+
+
+def valid(s, v):
+    """True if v is a well-typed, in-range value for setting s (cross-setting rules aside)."""
+    k = s.kind
+    if k == T_INT:
+        return _is_int(v) and s.lo <= v <= s.hi
+    if k == T_BOOL:
+        return v is True or v is False
+    if k == T_CHOICE:
+        return isinstance(v, str) and v in s.choices
+    if k == T_PIN:
+        if not isinstance(v, str):
+            return False
+        if v == "":
+            return True
+        if not (s.lo <= len(v) <= s.hi):
+            return False
+        for c in v:
+            if c not in _DIGITS:
+                return False
+        return True
+    return False
+
+
+def parse(s, text):
+    """(ok, value, err_code, message) for text typed for setting s."""
+    t = text.strip()
+    k = s.kind
+    if k == T_INT:
+        digits = t[1:] if t[:1] == "-" else t
+        if not digits or len(digits) > 6:
+            return False, None, errcodes.BAD_VALUE, "expected an integer"
+        for c in digits:
+            if c not in _DIGITS:
+                return False, None, errcodes.BAD_VALUE, "expected an integer"
+        v = int(t)
+        if not (s.lo <= v <= s.hi):
+            return False, None, errcodes.OUT_OF_RANGE, "range %d..%d %s" % (s.lo, s.hi, s.unit)
+        return True, v, 0, ""
+    if k == T_BOOL:
+        t = t.lower()
+        if t in ("on", "true", "yes", "1"):
+            return True, True, 0, ""
+        if t in ("off", "false", "no", "0"):
+            return True, False, 0, ""
+        return False, None, errcodes.BAD_VALUE, "expected on/off"
+    if k == T_CHOICE:
+        t = t.lower()
+        if t in s.choices:
+            return True, t, 0, ""
+        return False, None, errcodes.BAD_VALUE, "one of " + "|".join(s.choices)
+    if k == T_PIN:
+        if t.lower() == "none":
+            return True, "", 0, ""
+        for c in t:
+            if c not in _DIGITS:
+                return False, None, errcodes.BAD_VALUE, "digits only, or none"
+        if not (s.lo <= len(t) <= s.hi):
+            return False, None, errcodes.OUT_OF_RANGE, "%d..%d digits" % (s.lo, s.hi)
+        return True, t, 0, ""
+    return False, None, errcodes.BAD_VALUE, "bad value"
+
+
+def show(s, v):
+    """Text for a value of setting s on the console; a PIN is never shown."""
+    if s.kind == T_PIN:
+        return "****" if v else "none"
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    return str(v)
+
+
+class Settings:
+    """Current setting values (`values`, name -> value), their flash copy and load warnings."""
+
+    def __init__(self, path=DEFAULT_PATH):
+        self.path = path
+        self.values = defaults()
+        self.warnings = []  # shown on the console at boot; filled by load()
+        self._saved = defaults()
+
+    def get(self, name):
+        """Current value of a setting (KeyError if unknown)."""
+        return self.values[name]
+
+    def set(self, name, text):
+        """Validate text for a setting and apply it: (ok, err_code, message). Changes nothing on error."""
+        s = find(name)
+        if s is None:
+            return False, errcodes.UNKNOWN_SETTING, "unknown setting"
+        ok, v, code, msg = parse(s, text)
+        if not ok:
+            return False, code, msg
+        if name == "temp_derate_c" and v >= self.values["temp_stop_c"]:
+            return False, errcodes.CONFLICT, "must be below temp_stop_c (%d)" % self.values["temp_stop_c"]
+        if name == "temp_stop_c" and v <= self.values["temp_derate_c"]:
+            return False, errcodes.CONFLICT, "must be above temp_derate_c (%d)" % self.values["temp_derate_c"]
+        self.values[name] = v
+        return True, 0, show(s, v)
+
+    def dirty(self):
+        """True if the current values differ from the flash copy."""
+        for k in self.values:
+            if self.values[k] != self._saved.get(k):
+                return True
+        return False
+
+    def to_config(self, config):
+        """Apply the values to an iodata.Config (A -> mA, degC -> tenths, socket -> SOCKET_*)."""
+        v = self.values
+        ma = v["max_current_a"] * 1000
+        if ma > config.board_max_ma:
+            ma = config.board_max_ma
+        config.max_current_ma = ma
+        config.ventilation = v["ventilation"]
+        config.socket = iodata.SOCKET_TYPE2 if v["socket"] == "type2" else iodata.SOCKET_TETHERED
+        config.pp_sense = v["pp_sense"]
+        config.cable_ma = v["cable_current_a"] * 1000
+        config.temp_derate_dc = v["temp_derate_c"] * 10
+        config.temp_restore_dc = v["temp_derate_c"] * 10 - _RESTORE_HYST_DC
+        config.temp_stop_dc = v["temp_stop_c"] * 10
+
+    def text(self):
+        """The file contents for the current values."""
+        return jsonfmt.dumps({"schema": SCHEMA_VERSION, "settings": self.values}) + "\n"
+
+    def save(self):
+        """Write the values to flash atomically. True on success; False (nothing lost) on an OSError."""
+        try:
+            store.write_atomic(self.path, self.text())
+        except OSError:
+            return False
+        self._saved = dict(self.values)
+        return True
+
+    def load(self):
+        """Read the values from flash. Never raises: bad parts fall back to defaults with a warning."""
+        self.warnings = []
+        self.values = defaults()
+        try:
+            self._load()
+        except Exception:  # belt and braces: whatever happened, run on defaults
+            self.values = defaults()
+            self.warnings.append("settings: unreadable, using defaults")
+        self._saved = dict(self.values)
+
+    def _load(self):
+        w = self.warnings
+        obj, problem = store.load(self.path)
+        if obj is None:
+            if problem is not None:
+                w.append("settings: %s is %s, using defaults" % (self.path, problem))
+            return
+        schema = obj.get("schema")
+        vals = obj.get("settings")
+        if not _is_int(schema) or schema != SCHEMA_VERSION or not isinstance(vals, dict):
+            w.append("settings: %s has an unknown schema, using defaults" % self.path)
+            return
+        for s in SCHEMA:
+            if s.name in vals:
+                v = vals[s.name]
+                if valid(s, v):
+                    self.values[s.name] = v
+                else:
+                    w.append("settings: bad %s, default used" % s.name)
+        for k in sorted(vals):
+            if find(k) is None:
+                w.append("settings: unknown setting %s ignored" % jsonfmt.string(str(k)))
+        if self.values["temp_derate_c"] >= self.values["temp_stop_c"]:
+            self.values["temp_derate_c"] = find("temp_derate_c").default
+            self.values["temp_stop_c"] = find("temp_stop_c").default
+            w.append("settings: temp_derate_c not below temp_stop_c, defaults used")
+
+    def revert(self):
+        """Drop unsaved changes: reload from flash."""
+        self.load()
+
+    def factory_reset(self):
+        """Restore every default (the PIN too) and save. True if the save succeeded."""
+        self.values = defaults()
+        self.warnings = []
+        return self.save()
