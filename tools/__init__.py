@@ -1,0 +1,1 @@
+# Host-side tools: the virtual test bench and the scenario runner (never shipped to a board).

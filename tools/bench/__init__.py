@@ -1,0 +1,1 @@
+# Virtual test bench: models of the hardware around the charging core (import the modules explicitly).
