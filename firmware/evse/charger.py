@@ -9,7 +9,7 @@ from .iodata import (
 from .pilot import PilotFilter, since, low_plateau_ok, PS_A, PS_B, PS_C, PS_D, PS_E, PS_F, DEBOUNCE_MS
 from .duty import duty_for_ma, MIN_MA, CHANGE_INTERVAL_MS
 from .proximity import type2_cable_ma, j1772_latch, LATCH_PRESSED, LATCH_INVALID
-from .rcd import Rcd, FAILED as RCD_FAILED, PASSED as RCD_PASSED
+from .rcd import Rcd, FAILED as RCD_FAILED, PASSED as RCD_PASSED, RECLOSE_DELAY_MS
 from .contactor import RelaySupervisor, WELDED, FAILED_TO_CLOSE
 
 TICK_MS = const(10)  # control period on the boards and on the bench
@@ -71,6 +71,7 @@ class Charger:
         self._withdraw = False
         self._withdraw_t = 0
         self._lock_t = 0
+        self._busy = True  # the last tick changed something or left a short timer running
 
     # -- commands (console, buttons) ------------------------------------------------------------
 
@@ -117,6 +118,10 @@ class Charger:
         self._now = now
         io = self.io
         cfg = self.config
+        before = self.faults ^ (self.latched << F.COUNT)
+        was_out = (io.pilot << 1 | io.relay) << 2 | io.lock << 1 | io.rcd_test
+        was_duty = io.duty
+        was_state = self.state
 
         # Residual-current monitor: a level, or an edge the ISR latched since the last tick.
         sig = io.rcd or self._rcd_irq
@@ -331,3 +336,23 @@ class Charger:
         else:
             st = ST_B1 + 2 * (ev - PS_B) + (1 if pilot == PILOT_PWM else 0)
         self.state = st
+
+        # Quiet? (Only idle_until() reads this; the boards tick every TICK_MS regardless.)
+        self._busy = (
+            before != self.faults ^ (self.latched << F.COUNT)
+            or was_out != (io.pilot << 1 | io.relay) << 2 | io.lock << 1 | io.rcd_test
+            or was_duty != io.duty or was_state != st
+            or self.pf.settling() or self._low_bad or self._fhold or self._withdraw or self.rcd.testing()
+            or self.rsup.pending(now) or (active & _CONDITION & ~cause)
+            or (io.lock and not io.lock_ok and since(now, self._lock_t) < LOCK_CONFIRM_MS)
+            or (pilot == PILOT_PWM and duty_for_ma(avail) != io.duty)
+        )
+
+    def idle_until(self, now):
+        """With every input held, the earliest ms at which tick() could change anything: -1 if the
+        next tick might, None if nothing ever will. For the host bench, which skips quiet ticks."""
+        if self._busy:
+            return -1
+        if self.faults & _GFCI_TRIP and not self.latched & _GFCI_TRIP and self.rcd.tripped:
+            return self.rcd.trip_t + RECLOSE_DELAY_MS
+        return None

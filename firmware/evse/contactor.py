@@ -37,3 +37,8 @@ class RelaySupervisor:
             return FAILED_TO_CLOSE if elapsed >= FAIL_CLOSE_MS else OK
         return WELDED if elapsed > WELD_MS else OK
 
+    def pending(self, now):
+        """True while a mismatch is being timed and has not yet become a fault."""
+        if not self._mismatch:
+            return False
+        return since(now, self._t) <= (FAIL_CLOSE_MS if self._cmd else WELD_MS)

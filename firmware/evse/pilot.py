@@ -92,5 +92,5 @@ class PilotFilter:
         return self.stable
 
     def settling(self):
-        """True while a candidate change is pending (the filter still needs ticks)."""
-        return self._cand >= 0
+        """True while a change is pending or the next reading will be adopted as it is."""
+        return self._cand >= 0 or self._fresh

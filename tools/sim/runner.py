@@ -1,0 +1,299 @@
+# Runs a scenario: the bench's hardware models around the charging core, in virtual time, as trace lines.
+from evse import faults as F
+from evse.charger import Charger, TICK_MS
+from evse.duty import fmt_tenths
+from evse.iodata import IO, Config, STATE_NAMES, PILOT_NAMES, PILOT_PWM, TEMP_NONE
+from evse.jsonfmt import string as jstr
+from evse.settings import Settings
+from tools.bench.afe import AFE
+from tools.bench.circuit import pilot_plateaus, pp_volts_mv
+from tools.bench.plant import Contactor, ResidualMonitor, SocketLock
+from tools.bench.prng import Prng
+from tools.sim.scenario import EV_LETTERS
+
+BENCH_BOARD_MAX_MA = 80000  # the bench's default board allows the J1772 maximum
+DEFAULT_TEMP_DC = 250  # 25.0 C unless a scenario says otherwise
+DEFAULT_TYPE2_PP_OHM = 220  # a 32 A cable in the socket unless a scenario says otherwise
+DEFAULT_LATCH_PP_OHM = 150  # tethered J1772 cable with PP sensing: latch engaged (S3 closed)
+
+
+def num(v):
+    """JSON text for an int or a float, identical on both interpreters (floats to 0.1)."""
+    if isinstance(v, float):
+        return fmt_tenths(int(round(v * 10)))
+    return str(v)
+
+
+def amps(ma):
+    """'16' for 16000 mA, '6.5' for 6500: whole amps when exact, else tenths."""
+    if ma % 1000 == 0:
+        return str(ma // 1000)
+    return fmt_tenths(ma // 100)
+
+
+class Bench:
+    """The hardware around the core: pilot circuit and front end, PP, contactor, monitor, lock, PE, sensor."""
+
+    def __init__(self, seed, socket, pp_sense):
+        self.afe = AFE(Prng(seed))
+        self.ev_ohm = None
+        self.ev_diode = True
+        self.cp_short = False
+        if socket == "type2":
+            self.pp_ohm = DEFAULT_TYPE2_PP_OHM
+        elif pp_sense:
+            self.pp_ohm = DEFAULT_LATCH_PP_OHM
+        else:
+            self.pp_ohm = None
+        self.ground = True
+        self.temp_dc = DEFAULT_TEMP_DC
+        self.residual_ma = 0  # what the vehicle side would leak with the contactor closed
+        self.residual_dc_ma = 0
+        self.contactor = Contactor()
+        self.rcm = ResidualMonitor()
+        self.lock = SocketLock()
+
+    def apply(self, key, v, now):
+        """A scenario input at now."""
+        if key == "ev":
+            self.ev_ohm = EV_LETTERS[v]
+        elif key == "ev_ohm":
+            self.ev_ohm = v
+        elif key == "ev_diode":
+            self.ev_diode = v
+        elif key == "cp_short":
+            self.cp_short = v
+        elif key == "pp_ohm":
+            self.pp_ohm = v
+        elif key == "residual_ma":
+            self.residual_ma = v
+        elif key == "residual_dc_ma":
+            self.residual_dc_ma = v
+        elif key == "ground":
+            self.ground = v
+        elif key == "temp_c":
+            self.temp_dc = TEMP_NONE if v is None else int(round(v * 10))
+        elif key == "relay_weld":
+            self.contactor.update(now)
+            self.contactor.weld = v
+        elif key == "relay_fail_close":
+            self.contactor.update(now)
+            self.contactor.fail_close = v
+        elif key == "gfci_sensor_dead":
+            self.rcm.set_inputs(now, dead=v)
+        elif key == "lock_jam":
+            self.lock.update(now)
+            self.lock.jammed = v
+        self.settle(now)
+
+    def settle(self, now):
+        """Bring the models to now; residual current only flows through closed contacts."""
+        closed = self.contactor.closed_contacts(now)
+        self.rcm.set_inputs(
+            now,
+            residual_ma=self.residual_ma if closed else 0,
+            residual_dc_ma=self.residual_dc_ma if closed else 0,
+        )
+
+    def sense(self, now, io):
+        """What the board's inputs read at now."""
+        hi, lo = pilot_plateaus(io.pilot, self.ev_ohm, self.ev_diode, self.cp_short)
+        afe = self.afe
+        io.cp_high_mv = afe.counts_to_cp_mv(afe.cp_counts(hi))
+        if io.pilot == PILOT_PWM:
+            io.cp_low_mv = afe.counts_to_cp_mv(afe.cp_counts(lo))
+        else:
+            io.cp_low_mv = lo
+        io.pp_ohm = afe.counts_to_pp_ohm(afe.pp_counts(pp_volts_mv(self.pp_ohm)))
+        io.ground = self.ground
+        io.relay_v = 1 if self.contactor.load_live(now) else 0
+        io.rcd = self.rcm.signal(now)
+        io.temp_dc = self.temp_dc
+        io.lock_ok = self.lock.locked(now)
+
+    def actuate(self, now, io):
+        """Apply the core's commands to the hardware at now."""
+        self.contactor.command(io.relay, now)
+        self.lock.command(io.lock, now)
+        if io.rcd_test != self.rcm.test_drive:
+            self.rcm.set_inputs(now, test_drive=io.rcd_test)
+        self.settle(now)
+
+    def next_change(self, now):
+        """Earliest ms after now at which a model changes by itself, or None."""
+        best = None
+        for m in (self.contactor, self.rcm, self.lock):
+            t = m.next_change_ms(now)
+            if t is not None and (best is None or t < best):
+                best = t
+        return best
+
+
+class Tracer:
+    """Turns changes of the core's outputs into trace lines, in a fixed order within a ms."""
+
+    def __init__(self, out):
+        self.out = out
+        self.state = -1
+        self.pilot = -1
+        self.duty = -1
+        self.relay = None
+        self.faults = 0
+        self.latched = 0
+        self.lock = False
+        self.selftests = 0
+        self.latch = False
+
+    def line(self, t, event, rest):
+        self.out('{"t_ms": ' + str(t) + ', "event": "' + event + '"' + rest + "}")
+
+    def observe(self, t, ch):
+        io = ch.io
+        f = ch.faults
+        b = 0
+        while b < F.COUNT:
+            bit = 1 << b
+            if f & bit and not self.faults & bit:
+                lat = "true" if ch.latched & bit else "false"
+                self.line(t, "fault", ', "code": "' + F.NAMES[b] + '", "latched": ' + lat)
+            elif self.faults & bit and not f & bit:
+                self.line(t, "fault_cleared", ', "code": "' + F.NAMES[b] + '"')
+            elif f & bit and ch.latched & bit and not self.latched & bit:
+                self.line(t, "fault", ', "code": "' + F.NAMES[b] + '", "latched": true')
+            b += 1
+        self.faults = f
+        self.latched = ch.latched
+        if ch.rcd.selftest_count != self.selftests:
+            self.selftests = ch.rcd.selftest_count
+            self.line(t, "selftest", ', "result": "pass"')
+        if ch.latch_pressed != self.latch:
+            self.latch = ch.latch_pressed
+            self.line(t, "latch", ', "pressed": ' + ("true" if self.latch else "false"))
+        if io.relay != self.relay:
+            self.relay = io.relay
+            self.line(t, "relay", ', "closed": ' + ("true" if io.relay else "false"))
+        duty = io.duty if io.pilot == PILOT_PWM else -1
+        if io.pilot != self.pilot or duty != self.duty:
+            self.pilot = io.pilot
+            self.duty = duty
+            if duty < 0:
+                rest = ', "mode": "' + PILOT_NAMES[io.pilot] + '", "duty_pct": null, "amps": null'
+            else:
+                rest = ', "mode": "pwm", "duty_pct": ' + fmt_tenths(duty) + ', "amps": ' + amps(ch.offered_ma)
+            self.line(t, "pilot", rest)
+        if io.lock != self.lock:
+            self.lock = io.lock
+            self.line(t, "lock", ', "locked": ' + ("true" if io.lock else "false"))
+        if ch.state != self.state:
+            self.state = ch.state
+            self.line(t, "state", ', "state": "' + STATE_NAMES[ch.state] + '"')
+
+    def input(self, t, items):
+        rest = ""
+        for k, v in items:
+            if v is None:
+                txt = "null"
+            elif v is True:
+                txt = "true"
+            elif v is False:
+                txt = "false"
+            elif isinstance(v, str):
+                txt = jstr(v)
+            else:
+                txt = num(v)
+            rest += ', "' + k + '": ' + txt
+        self.line(t, "input", rest)
+
+
+def make_charger(values):
+    """A Charger configured from a settings dict (the bench board: 80 A)."""
+    cfg = Config()
+    cfg.board_max_ma = BENCH_BOARD_MAX_MA
+    st = Settings(path=None)
+    st.values = values
+    st.to_config(cfg)
+    return Charger(cfg, IO())
+
+
+class Run:
+    """One scenario run; step through it with run(), or drive it from a test with advance()."""
+
+    def __init__(self, sc, out, skip_quiet=True, noise=True):
+        self.sc = sc
+        self.skip_quiet = skip_quiet  # jump over ticks the core says cannot change anything
+        self.ch = make_charger(sc.settings)
+        self.bench = Bench(sc.seed, sc.settings["socket"], sc.settings["pp_sense"])
+        if not noise:
+            self.bench.afe.noise_counts = 0
+        self.tr = Tracer(out)
+        self.t = 0
+        self.next_tick = 0
+        self._ei = 0
+        self._sig = False
+        self.console = None  # set by the console integration; scenario lines go to it
+
+    def _step(self, t):
+        ch = self.ch
+        io = ch.io
+        bench = self.bench
+        ev = self.sc.events
+        if t != self.next_tick:
+            # An input changes now (scenario event, or a model moving by itself): tick at the next
+            # grid point even if the core said it was quiet.
+            g = (t + TICK_MS - 1) // TICK_MS * TICK_MS
+            if g < self.next_tick:
+                self.next_tick = g
+        while self._ei < len(ev) and ev[self._ei][0] == t:
+            items = ev[self._ei][1]
+            self.tr.input(t, items)
+            for k, v in items:
+                if k == "console":
+                    self._console(t, v)
+                else:
+                    bench.apply(k, v, t)
+            self._ei += 1
+        bench.settle(t)
+        sig = bench.rcm.signal(t)
+        if sig and not self._sig:
+            ch.rcd_irq()  # the monitor's trip line is a hard IRQ on the boards: act at this very ms
+            bench.actuate(t, io)
+            self.tr.observe(t, ch)
+        self._sig = sig
+        if t == self.next_tick:
+            bench.sense(t, io)
+            ch.tick(t)
+            bench.actuate(t, io)
+            self.tr.observe(t, ch)
+            self.next_tick = t + TICK_MS
+            if self.skip_quiet:
+                idle = ch.idle_until(t)
+                if idle is None:
+                    self.next_tick = self.sc.duration_ms + TICK_MS  # until an input changes
+                elif idle > self.next_tick:
+                    self.next_tick = (idle + TICK_MS - 1) // TICK_MS * TICK_MS
+
+    def _console(self, t, line):
+        if self.console is None:
+            out = "ERR 1 no console on this bench"
+        else:
+            out = self.console(t, line)
+        self.tr.line(t, "console", ', "in": ' + jstr(line) + ', "out": ' + jstr(out))
+
+    def advance(self, until):
+        """Run up to and including virtual ms `until`."""
+        ev = self.sc.events
+        while self.t <= until:
+            self._step(self.t)
+            nt = self.next_tick
+            if self._ei < len(ev) and ev[self._ei][0] < nt:
+                nt = ev[self._ei][0]
+            bt = self.bench.next_change(self.t)
+            if bt is not None and bt < nt:
+                nt = bt
+            if nt > until:
+                self.t = nt
+                break
+            self.t = nt
+
+    def run(self):
+        self.advance(self.sc.duration_ms)
