@@ -61,6 +61,14 @@ def defaults():
     return d
 
 
+def lower_ascii(t):
+    """t in lower case if it is all ASCII, else t unchanged (the same on both interpreters)."""
+    for c in t:
+        if ord(c) > 0x7E:
+            return t
+    return t.lower()
+
+
 def _is_int(v):
     return isinstance(v, int) and v is not True and v is not False
 
@@ -90,7 +98,7 @@ def valid(s, v):
 
 def parse(s, text):
     """(ok, value, err_code, message) for text typed for setting s."""
-    t = text.strip()
+    t = text.strip(" \t\r\n")  # ASCII only: CPython's strip() would also take Unicode spaces
     k = s.kind
     if k == T_INT:
         digits = t[1:] if t[:1] == "-" else t
@@ -104,19 +112,19 @@ def parse(s, text):
             return False, None, errcodes.OUT_OF_RANGE, "range %d..%d %s" % (s.lo, s.hi, s.unit)
         return True, v, 0, ""
     if k == T_BOOL:
-        t = t.lower()
+        t = lower_ascii(t)
         if t in ("on", "true", "yes", "1"):
             return True, True, 0, ""
         if t in ("off", "false", "no", "0"):
             return True, False, 0, ""
         return False, None, errcodes.BAD_VALUE, "expected on/off"
     if k == T_CHOICE:
-        t = t.lower()
+        t = lower_ascii(t)
         if t in s.choices:
             return True, t, 0, ""
         return False, None, errcodes.BAD_VALUE, "one of " + "|".join(s.choices)
     if k == T_PIN:
-        if t.lower() == "none":
+        if lower_ascii(t) == "none":
             return True, "", 0, ""
         for c in t:
             if c not in _DIGITS:
@@ -244,7 +252,11 @@ class Settings:
         self.load()
 
     def factory_reset(self):
-        """Restore every default (the PIN too) and save. True if the save succeeded."""
+        """Restore every default (the PIN too) and save. True on success; on a failed save nothing changes."""
+        old = self.values
         self.values = defaults()
-        self.warnings = []
-        return self.save()
+        if self.save():
+            self.warnings = []
+            return True
+        self.values = old
+        return False
