@@ -13,3 +13,24 @@ $(STAMP): requirements.txt
 	@$(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: on Debian/Ubuntu run 'sudo apt-get install python3-venv'"; exit 1; }
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $@
+
+MPY_ENV := MICROPYPATH=.:firmware
+SCENARIO ?= scenarios/plain_session.json
+
+.PHONY: sim
+sim: $(STAMP)  ## a demo charging session on the virtual bench, as a readable timeline
+	$(PY) -m tools.sim $(SCENARIO) --pretty
+
+.PHONY: test test-cpython test-micropython
+test: test-cpython test-micropython  ## every test, on CPython and on MicroPython
+
+test-cpython: $(STAMP)
+	$(PY) -m pytest -q host_tests
+
+# The same plain-assert test modules under the real MicroPython unix port (host-only ones are named).
+test-micropython: $(STAMP)
+	$(MPY_ENV) $(MICROPYTHON) -X heapsize=4M tools/mptest.py host_tests
+
+.PHONY: clean
+clean:
+	rm -rf build .pytest_cache .hypothesis

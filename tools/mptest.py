@@ -1,0 +1,58 @@
+# Runs the plain-assert test modules of a folder under MicroPython (or CPython): every test_* function
+# of every test_*.py that does not need a host-only library (pytest, hypothesis, subprocess, pty).
+# Prints failures, the modules left to CPython, and "N passed, N failed". Exit 1 on any failure.
+# Usage: micropython tools/mptest.py host_tests
+import os
+import sys
+
+_HOST_ONLY = ("import pytest", "from pytest", "import hypothesis", "from hypothesis", "import subprocess",
+              "import pty", "from tools.vboard")
+
+
+def _host_only(path):
+    with open(path) as f:
+        text = f.read()
+    for marker in _HOST_ONLY:
+        if marker in text:
+            return marker
+    return None
+
+
+def main(folder):
+    folder = folder.rstrip("/")
+    names = sorted(n for n in os.listdir(folder) if n.startswith("test_") and n.endswith(".py"))
+    pkg = folder.replace("/", ".")
+    passed = failed = 0
+    ran = []
+    skipped = []
+    for fname in names:
+        why = _host_only(folder + "/" + fname)
+        if why:
+            skipped.append(fname[:-3])
+            continue
+        name = pkg + "." + fname[:-3]
+        try:
+            __import__(name)
+            mod = sys.modules[name]
+        except Exception as e:
+            print("FAIL import %s: %s %s" % (name, type(e).__name__, e))
+            failed += 1
+            continue
+        ran.append(fname[:-3])
+        for attr in sorted(dir(mod)):
+            fn = getattr(mod, attr)
+            if not attr.startswith("test_") or not callable(fn):
+                continue
+            try:
+                fn()
+                passed += 1
+            except Exception as e:
+                failed += 1
+                print("FAIL %s.%s: %s %s" % (name, attr, type(e).__name__, e))
+    impl = sys.implementation.name
+    print("%s: ran %d modules; host-only (CPython tier): %s" % (impl, len(ran), " ".join(skipped) or "none"))
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed or not passed else 0
+
+
+sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "host_tests"))
