@@ -20,7 +20,11 @@ def _host_only(path):
 
 def main(folder):
     folder = folder.rstrip("/")
-    names = sorted(n for n in os.listdir(folder) if n.startswith("test_") and n.endswith(".py"))
+    on_mp = sys.implementation.name == "micropython"
+    names = sorted(
+        n for n in os.listdir(folder)
+        if n.startswith("test_") and n.endswith(".py") and (on_mp or not n.startswith("test_mp_"))
+    )
     pkg = folder.replace("/", ".")
     passed = failed = 0
     ran = []

@@ -72,6 +72,7 @@ class Charger:
         self._withdraw_t = 0
         self._lock_t = 0
         self._busy = True  # the last tick changed something or left a short timer running
+        self._now = 0  # time of the last tick (for commands between ticks)
 
     # -- commands (console, buttons) ------------------------------------------------------------
 
@@ -110,8 +111,6 @@ class Charger:
         self._rcd_irq = True
 
     # -- the control step -----------------------------------------------------------------------
-
-    _now = 0
 
     def tick(self, now):
         """One control step at now (ms, wrapping like time.ticks_ms). No allocation."""
