@@ -430,6 +430,12 @@ def test_crlf_ends_one_line_and_lf_alone_too():
     assert r.type(b"\r\n\r\n") == "\r\n\r\n"  # empty lines: no reply
 
 
+def test_json_mode_does_not_echo():
+    r = Rig()
+    r.do("json")
+    assert r.type(b"get socket\r") == '{"ok": true, "name": "socket", "value": "tethered"}\r\n'
+
+
 def test_echo_can_be_switched_off():
     r = Rig()
     assert r.type(b"set console_echo off\r") == "set console_echo off\r\nOK console_echo=false unsaved\r\n"

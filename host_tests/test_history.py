@@ -259,3 +259,14 @@ def test_observe_allocates_nothing_when_nothing_changed():
     finally:
         micropython.heap_unlock()
     assert err is None
+
+
+def test_without_a_path_history_lives_in_ram_only():
+    h = History(None)
+    h.load()
+    ch = FakeCharger(iodata.Config(), iodata.IO())
+    _session(h, ch, 0, 1000, 6000)
+    assert h.pending and h.flush() is False and not h.pending
+    h.observe(1000 + 2 * CHECKPOINT_MS, ch)
+    assert not h.pending  # nothing to retry
+    assert h.warnings == [] and len(h.session_rows()) == 1

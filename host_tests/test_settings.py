@@ -398,3 +398,11 @@ def test_factory_reset_changes_nothing_when_the_save_fails():
     before = dict(s.values)
     assert s.factory_reset() is False
     assert s.values == before
+
+
+def test_without_a_path_settings_live_in_ram_only():
+    s = Settings(path=None)
+    s.set("max_current_a", "20")
+    assert s.save() is False
+    s.load()
+    assert s.values == settings.defaults() and s.warnings == []

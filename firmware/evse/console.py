@@ -160,7 +160,8 @@ class Console:
         self._after_reply()
 
     def _echo(self, s):
-        if self.settings.values.get("console_echo"):
+        # People get their typing back; json mode is for programs, whose stream stays pure JSON lines.
+        if self.settings.values.get("console_echo") and not self.json:
             self._write(s)
 
     def _write(self, s):

@@ -109,6 +109,9 @@ class History:
         """Write now. True on success; on failure retry at the next checkpoint."""
         self.pending = False
         self._dirty_t = self._last
+        if self.path is None:  # RAM only
+            self._dirty = False
+            return False
         try:
             store.write_atomic(self.path, self.text())
         except OSError:
@@ -141,6 +144,8 @@ class History:
 
     def _load(self):
         w = self.warnings
+        if self.path is None:
+            return
         obj, problem = store.load(self.path)
         if obj is None:
             if problem is not None:

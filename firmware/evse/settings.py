@@ -201,7 +201,10 @@ class Settings:
         return jsonfmt.dumps({"schema": SCHEMA_VERSION, "settings": self.values}) + "\n"
 
     def save(self):
-        """Write the values to flash atomically. True on success; False (nothing lost) on an OSError."""
+        """Write the values to flash atomically. True on success; False (nothing lost) on an OSError
+        or without a path (path=None: values live in RAM only, as on the simulator)."""
+        if self.path is None:
+            return False
         try:
             store.write_atomic(self.path, self.text())
         except OSError:
@@ -222,6 +225,8 @@ class Settings:
 
     def _load(self):
         w = self.warnings
+        if self.path is None:
+            return
         obj, problem = store.load(self.path)
         if obj is None:
             if problem is not None:
