@@ -399,7 +399,7 @@ class Console:
     def _c_selftest(self, args):
         _no_args(args, "selftest")
         if not self.charger.request_selftest():
-            raise ConsoleError(errcodes.REFUSED, "self-test needs the contactor open and no session")
+            raise ConsoleError(errcodes.REFUSED, "self-test refused now: contactor closed, test running or latched fault")
         return "selftest started", [("selftest", "started")]
 
     def _c_reset(self, args):
