@@ -19,9 +19,9 @@ _UPPER = (PS_INVALID, PS_A, PS_A, PS_B, PS_B, PS_C, PS_C, PS_D, PS_E, PS_E, PS_I
 _LOWER = (PS_INVALID, PS_A, PS_B, PS_B, PS_C, PS_C, PS_D, PS_D, PS_E, PS_INVALID, PS_INVALID, PS_F, PS_F)
 _TOP = const(20000)  # upper edge used for the midpoint of the first row
 
-# Filter: a new reading must hold this long before it is believed. 20 pulses at 1 kHz; with a
-# 10 ms control tick the worst case is 30 ms, inside IEC 61851-1's 50 ms detection bound, and a
-# 200 ms C pulse is still reported (J1772-NUMBERS "Timing": state detection).
+# Filter: the believed state must be absent from the readings this long before a new one is believed.
+# 20 pulses at 1 kHz; with a 10 ms control tick the worst case is 30 ms, inside IEC 61851-1's 50 ms
+# detection bound, and a 200 ms C pulse is still reported (J1772-NUMBERS "Timing": state detection).
 DEBOUNCE_MS = const(20)
 
 # Diode check (J1772-NUMBERS, tag N): while PWM runs the low plateau must reach -12 V,
@@ -61,12 +61,13 @@ def low_plateau_ok(mv):
 
 
 class PilotFilter:
-    """Time filter over pilot readings: a change is believed after DEBOUNCE_MS of agreement."""
+    """Time filter over pilot readings: a change is believed once the believed state has been absent
+    from every reading for DEBOUNCE_MS; the latest reading is then taken."""
 
     def __init__(self):
         self.stable = PS_A
-        self._cand = -1
-        self._cand_t = 0
+        self._cand = -1  # the latest reading that differs from stable, -1 while they agree
+        self._cand_t = 0  # when the readings first stopped agreeing with stable
         self._fresh = True  # next reading is adopted at once (boot, or after driving -12 V)
 
     def restart(self):
@@ -83,12 +84,16 @@ class PilotFilter:
             self._cand = -1
         elif raw == self.stable:
             self._cand = -1
-        elif raw != self._cand:
+        elif self._cand < 0:
             self._cand = raw
             self._cand_t = now
         elif since(now, self._cand_t) >= DEBOUNCE_MS:
+            # Not the believed state for DEBOUNCE_MS. Readings that disagree among themselves (a pilot
+            # near a band midpoint) must not hold a stale C: take the latest (Table A.6: open in 100 ms).
             self.stable = raw
             self._cand = -1
+        else:
+            self._cand = raw
         return self.stable
 
     def settling(self):
