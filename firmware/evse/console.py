@@ -109,7 +109,7 @@ class Console:
         except Exception:
             self._n = 0
             self._long = self._ctrl = False
-            self._write("ERR %d internal\r\n" % errcodes.INTERNAL)
+            self._write(self._err(errcodes.INTERNAL, "internal") + "\r\n")
 
     def _feed(self, b):
         if not isinstance(b, int) or b < 0 or b > 255:
