@@ -62,6 +62,8 @@ def render(lines):
         elif kind == "selftest":
             notes.append("residual-current self-test %s" % e["result"])
         elif kind == "input":
+            if set(e) == {"t_ms", "event", "console"}:
+                continue  # the console event below says it with the reply
             notes.append(", ".join("%s=%s" % (k, json.dumps(e[k])) for k in sorted(e) if k not in ("t_ms", "event")))
         elif kind == "lock":
             notes.append("socket %s" % ("locked" if e["locked"] else "unlocked"))

@@ -5,6 +5,8 @@ from evse.duty import fmt_tenths
 from evse.iodata import IO, Config, STATE_NAMES, PILOT_NAMES, PILOT_PWM, TEMP_NONE
 from evse.jsonfmt import string as jstr
 from evse.settings import Settings
+from evse.console import Console
+from evse.history import History
 from tools.bench.afe import AFE
 from tools.bench.circuit import pilot_plateaus, pp_volts_mv
 from tools.bench.plant import Contactor, ResidualMonitor, SocketLock
@@ -205,14 +207,16 @@ class Tracer:
         self.line(t, "input", rest)
 
 
-def make_charger(values):
-    """A Charger configured from a settings dict (the bench board: 80 A)."""
+def make_charger(settings):
+    """A Charger configured from a Settings object (the bench board: 80 A)."""
     cfg = Config()
     cfg.board_max_ma = BENCH_BOARD_MAX_MA
-    st = Settings(path=None)
-    st.values = values
-    st.to_config(cfg)
+    settings.to_config(cfg)
     return Charger(cfg, IO())
+
+
+def _discard(text):
+    pass
 
 
 class Run:
@@ -221,7 +225,11 @@ class Run:
     def __init__(self, sc, out, skip_quiet=True, noise=True):
         self.sc = sc
         self.skip_quiet = skip_quiet  # jump over ticks the core says cannot change anything
-        self.ch = make_charger(sc.settings)
+        self.settings = Settings(path=None)  # RAM only: a scenario never touches flash
+        for k in sc.settings:
+            self.settings.values[k] = sc.settings[k]
+        self.ch = make_charger(self.settings)
+        self.history = History(path=None)
         self.bench = Bench(sc.seed, sc.settings["socket"], sc.settings["pp_sense"])
         if not noise:
             self.bench.afe.noise_counts = 0
@@ -230,7 +238,8 @@ class Run:
         self.next_tick = 0
         self._ei = 0
         self._sig = False
-        self.console = None  # set by the console integration; scenario lines go to it
+        con = Console(self.ch, self.settings, self.history, self._clock, _discard)
+        self.console = con.handle_line  # a scenario's "console" input: one line, one reply
 
     def _step(self, t):
         ch = self.ch
@@ -262,6 +271,7 @@ class Run:
         if t == self.next_tick:
             bench.sense(t, io)
             ch.tick(t)
+            self.history.observe(t, ch)
             bench.actuate(t, io)
             self.tr.observe(t, ch)
             self.next_tick = t + TICK_MS
@@ -272,11 +282,11 @@ class Run:
                 elif idle > self.next_tick:
                     self.next_tick = (idle + TICK_MS - 1) // TICK_MS * TICK_MS
 
+    def _clock(self):
+        return self.t
+
     def _console(self, t, line):
-        if self.console is None:
-            out = "ERR 1 no console on this bench"
-        else:
-            out = self.console(t, line)
+        out = self.console(line)
         self.tr.line(t, "console", ', "in": ' + jstr(line) + ', "out": ' + jstr(out))
 
     def advance(self, until):
