@@ -195,7 +195,8 @@ class Charger:
             cause |= _B << F.PP_INVALID
         if io.lock and not io.lock_ok and since(now, self._lock_t) >= LOCK_CONFIRM_MS:
             cause |= _B << F.LOCK_FAILED
-        r = self.rsup.tick(now, io.relay, io.relay_v if cfg.relay_sense else -1)
+        live = io.relay_v if cfg.relay_sense else -1  # load side: 1 live, 0 dead, -1 not sensed
+        r = self.rsup.tick(now, io.relay, live)
         if r == WELDED:
             cause |= _B << F.RELAY_WELDED
         elif r == FAILED_TO_CLOSE:
@@ -309,7 +310,9 @@ class Charger:
             else:
                 io.relay = False
                 self._withdraw = False
-        elif can_close:
+        elif can_close and live != 1:
+            # (A load side still live under an open command is a weld being timed: closing on it would
+            # re-energise a welded contactor and hide the weld. J1772-NUMBERS "Ground and contactor".)
             if self.rcd.phase == RCD_PASSED:
                 io.relay = True
                 self.closes += 1
