@@ -99,7 +99,10 @@ class Charger:
         """Service reset: clear latched faults (welded contactor, failed self-test, repeated trips)."""
         self.faults &= ~self.latched
         self.latched = 0
+        waiting = self.faults & _GFCI_TRIP  # a trip not latched: it keeps its 15-minute reclosure wait
         self.rcd.reset()
+        if waiting:
+            self.rcd.tripped = True  # (trip_t is kept) UL 2231-2: reclose 15 min after the trip
 
     def apply_config(self):
         """Settings changed: nothing is cached, the next tick uses them (duty changes keep the 5 s rule)."""
