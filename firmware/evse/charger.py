@@ -61,7 +61,8 @@ class Charger:
         self.derating = False  # over the derate temperature: half current
         self.diode_seen = False  # -12 V low plateau seen since PWM started
         self.closes = 0  # contactor closes since boot, each after a passed self-test
-        self._seen = [0] * F.COUNT  # last ms each condition fault's cause was present
+        self._gone = [0] * F.COUNT  # first tick each condition fault's cause was found absent
+        self._cause = 0  # the causes present at the last tick, bit mask
         self._rcd_irq = False  # set by rcd_irq() between ticks
         self._low_bad = False
         self._low_bad_t = 0
@@ -225,16 +226,21 @@ class Charger:
                 self._fhold = True
                 self._fhold_t = now
 
-        # Clear what has gone. Each _seen slot is overwritten in place: no allocation.
+        # Clear what has gone. The hold is timed from the first tick without the cause, never from
+        # the last tick with it: a bench that skips quiet ticks (idle_until) sees the same clearing
+        # time as a board that ticks every 10 ms. Each _gone slot is overwritten in place: no allocation.
         active = self.faults & ~self.latched
         b = 0
         while b < F.COUNT:
             bit = _B << b
             if cause & bit:
-                self._seen[b] = now
-            elif active & bit & _CONDITION and since(now, self._seen[b]) >= CLEAR_HOLD_MS:
+                pass
+            elif self._cause & bit:
+                self._gone[b] = now
+            elif active & bit & _CONDITION and since(now, self._gone[b]) >= CLEAR_HOLD_MS:
                 self.faults &= ~bit
             b += 1
+        self._cause = cause
         if observing and ev == PS_A:
             self.faults &= ~(_SESSION & ~self.latched)
             if not self.faults & _GFCI_TRIP:
