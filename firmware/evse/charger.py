@@ -330,8 +330,10 @@ class Charger:
                 self.rcd.start_selftest(now)
         if not io.relay:
             self._withdraw = False
-        if self.rcd.phase == RCD_PASSED and not ready:
-            self.rcd.cancel()  # a pass is for the close it was run for, not a later one
+        if self.rcd.phase == RCD_PASSED:
+            # A pass serves the close on the tick it is obtained, never a later one: if something else
+            # held the close back meanwhile, the monitor is tested again when the close can happen.
+            self.rcd.cancel()
         if not self.rcd.testing():
             io.rcd_test = False
 
