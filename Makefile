@@ -14,7 +14,7 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $@
 
-MPY_ENV := MICROPYPATH=.:firmware
+MPY_ENV := MICROPYPATH=.frozen:.:firmware  # .frozen first: it holds the built-in asyncio
 SCENARIO ?= scenarios/plain_session.json
 
 .PHONY: sim

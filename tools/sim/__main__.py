@@ -41,7 +41,7 @@ def _on_micropython(root, opts):
         sys.stderr.write("error: no MicroPython binary at %s (run 'make venv')\n" % exe)
         return 2
     env = dict(os.environ)
-    env["MICROPYPATH"] = root + os.pathsep + os.path.join(root, "firmware")
+    env["MICROPYPATH"] = os.pathsep.join((".frozen", root, os.path.join(root, "firmware")))  # .frozen: asyncio
     cmd = [exe, "-X", "heapsize=4M", "-m", "tools.sim", opts["path"]]
     if opts["trace"]:
         cmd += ["--trace", opts["trace"]]

@@ -1,0 +1,44 @@
+# The USB serial console as an asyncio task beside the control loop: stdin bytes into evse.console,
+# replies to stdout. It awaits every byte, so it never stalls the control task.
+import sys
+
+from evse.console import Console
+
+_FLUSH_MS = 5000  # history.flush() at most this often: it only writes when a write is due
+
+
+def _write(s):
+    sys.stdout.write(s)
+
+
+class SerialConsole:
+    """Console on stdin/stdout for one App; history keeps the uptime clock (it counts tick wraps)."""
+
+    def __init__(self, app, history, reboot_fn, stream=None, write_fn=None):
+        self.console = Console(app.charger, app.settings, history, history.uptime_ms,
+                               write_fn or _write, reboot_fn)
+        self.history = history
+        # The byte stream under stdin: through the text wrapper read(1) gives a str, not a byte.
+        self._stream = stream if stream is not None else getattr(sys.stdin, "buffer", sys.stdin)
+
+    async def serve(self):
+        """Read one byte at a time as it arrives (StreamReader polls stdin) and feed the console.
+        Ctrl-C never reaches here: MicroPython turns it into KeyboardInterrupt, main.py forces the
+        safe state and leaves the REPL to the user or mpremote."""
+        import asyncio
+
+        reader = asyncio.StreamReader(self._stream)
+        self.console.start()
+        while True:
+            b = await reader.read(1)
+            if b:
+                c = b[0]
+                self.console.feed(ord(c) if isinstance(c, str) else c)
+
+    async def housekeeping(self):
+        """Slow work off the control path: the history's rare flash writes."""
+        import asyncio
+
+        while True:
+            await asyncio.sleep_ms(_FLUSH_MS)
+            self.history.flush()
