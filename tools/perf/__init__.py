@@ -1,0 +1,1 @@
+# Measured budgets: `make bench` runs these and writes docs/performance.md.
