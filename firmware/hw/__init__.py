@@ -1,0 +1,1 @@
+# Board adapters: the thin shell between MicroPython's machine module and the pure core in evse/.

@@ -1,0 +1,23 @@
+# ESP32 specifics: ADC1 with 11 dB attenuation, pin IRQs (run by the scheduler: the esp32 port has no
+# hard pin IRQs), interrupt-latency figures used by the tests.
+import esp32  # only the esp32 port has it: an esp32 board file on another chip stops here  # noqa: F401
+from machine import ADC, Pin
+
+NAME = "esp32"
+# Pin IRQ latency on the esp32 port, edge to first Python line: handlers are scheduled, not hard
+# (micropython issue #4214 / #14330, still open): tens of us when the interpreter is between bytecodes,
+# up to ms when it is inside a long C call (issue #3894). We assume 50..500 us and rely on the fallback.
+IRQ_LATENCY_MIN_US = 50
+IRQ_LATENCY_MAX_US = 500
+ADC_READ_US = 25  # one read_u16() through ESP-IDF's oneshot driver (assumed)
+
+
+def adc(pin_no):
+    """An ADC1 channel (GPIO32..39) with 11 dB attenuation: about 0.15..2.45 V linear."""
+    return ADC(Pin(pin_no), atten=ADC.ATTN_11DB)
+
+
+def edge_irq(pin, handler, rising, falling):
+    """An IRQ on the pin's edges (scheduled on this port: keep the handler short all the same)."""
+    trig = (Pin.IRQ_RISING if rising else 0) | (Pin.IRQ_FALLING if falling else 0)
+    return pin.irq(handler=handler, trigger=trig)

@@ -1,0 +1,37 @@
+# Residual-current monitor: the trip input is a pin IRQ whose handler opens the contactor itself and flags
+# the trip for the core; the self-test drives the test winding with a ~60 Hz square wave from a PWM.
+from evse.compat import const
+
+_HALF = const(32768)  # duty_u16() for a 50 % square wave
+
+
+class Rcm:
+    """trip: Signal of the monitor's trip output; test_pwm: PWM on the test winding driver."""
+
+    def __init__(self, trip, test_pwm, test_hz, contactor, charger):
+        self._trip = trip.value
+        self._open = contactor.open_now  # bound methods, made once for the ISR
+        self._flag = charger.rcd_irq
+        self._test = test_pwm
+        test_pwm.freq(test_hz)
+        test_pwm.duty_u16(0)
+        self.testing = False
+        self.trips = 0  # ISR entries that found the trip output active
+        self.isr = self._isr
+
+    def _isr(self, _pin):
+        # Interrupt context: opens the contactor at once, then flags the trip for the next tick. No allocation.
+        if self._trip():
+            self._open()
+            self._flag()
+            self.trips += 1
+
+    def level(self):
+        """The trip output now (polled every tick as well: the IRQ is the fast path, not the only one)."""
+        return self._trip() == 1
+
+    def test(self, on):
+        """Drive the test winding (about 60 Hz square) while on."""
+        if on != self.testing:
+            self.testing = on
+            self._test.duty_u16(_HALF if on else 0)

@@ -1,0 +1,127 @@
+# Pilot and proximity sampling synchronised to the pilot PWM. An IRQ on every edge of the pilot's sync input
+# samples the plateau it lands in into preallocated arrays; the control loop averages them once per tick.
+# Where the IRQ cannot catch a plateau (shorter than the port's interrupt latency) the loop falls back to a
+# burst of reads over two periods keeping max/min; with a steady level it reads the ADC directly.
+from array import array
+from time import ticks_diff, ticks_us
+
+from evse.compat import const
+from evse.iodata import NO_SAMPLE
+
+SETTLE_US = const(10)  # J1772: never sample within 10 us after an edge
+BURST_US = const(2100)  # fallback: two 1 ms periods and a margin
+_RING = const(8)  # samples kept per plateau (a power of two)
+_RMASK = const(7)
+_WRAP = const(0xFFFF)
+_DIRECT = const(4)  # direct reads averaged with a steady level
+
+
+class Sampler:
+    """Edge-IRQ sampler. sync/cp/pp: the sync Pin and the two ADCs; high_level: sync level on the high plateau."""
+
+    def __init__(self, sync, cp, pp, high_level, afe):
+        self._level = sync.value  # bound methods, made once: the ISR only calls them
+        self._cp = cp.read_u16
+        self._pp = pp.read_u16
+        self._hl = 1 if high_level else 0
+        self.afe = afe
+        self.hi = array("H", [0] * _RING)  # high-plateau CP counts
+        self.lo = array("H", [0] * _RING)  # low-plateau CP counts
+        self.ppc = array("H", [0] * _RING)  # PP counts, taken in the high plateau's frame
+        self.cnt = array("H", [0, 0, 0])  # high samples, low samples, discarded (an edge during the read)
+        self._seen_hi = 0
+        self._seen_lo = 0
+        self._bhi = 0
+        self._blo = 0
+        # Where each reading came from, for the board report: [isr high, isr low, burst, direct].
+        self.src = array("I", [0, 0, 0, 0])
+        self.isr = self._isr
+
+    def _isr(self, _pin):
+        # Interrupt context (hard IRQ on rp2; run by the scheduler on esp32). No allocation, integers only.
+        t0 = ticks_us()
+        lvl = self._level()
+        while ticks_diff(ticks_us(), t0) < SETTLE_US:
+            pass  # any edge before entry is now >= 10 us old
+        c = self._cp()
+        p = self._pp() if lvl == self._hl else 0
+        n = self.cnt
+        if self._level() != lvl:
+            n[2] = (n[2] + 1) & _WRAP  # an edge came during the read: the sample may straddle plateaus
+            return
+        if lvl == self._hl:
+            i = n[0]
+            self.hi[i & _RMASK] = c
+            self.ppc[i & _RMASK] = p
+            n[0] = (i + 1) & _WRAP
+        else:
+            i = n[1]
+            self.lo[i & _RMASK] = c
+            n[1] = (i + 1) & _WRAP
+
+    def _burst(self):
+        # Loop context: back-to-back reads over two periods; keeps the extremes in _bhi/_blo. No allocation.
+        rd = self._cp
+        hi = 0
+        lo = _WRAP
+        t0 = ticks_us()
+        while ticks_diff(ticks_us(), t0) < BURST_US:
+            c = rd()
+            if c > hi:
+                hi = c
+            if c < lo:
+                lo = c
+        self._bhi = hi
+        self._blo = lo
+
+    def _direct(self, rd):
+        s = 0
+        k = 0
+        while k < _DIRECT:
+            s += rd()
+            k += 1
+        return s // _DIRECT
+
+    def read(self, io, pulsing):
+        """Fill io.cp_high_mv, io.cp_low_mv and io.pp_ohm for this control period. Loop context."""
+        afe = self.afe
+        n = self.cnt
+        nh = (n[0] - self._seen_hi) & _WRAP
+        nl = (n[1] - self._seen_lo) & _WRAP
+        self._seen_hi = n[0]
+        self._seen_lo = n[1]
+        src = self.src
+        if pulsing:
+            if not nh or not nl:
+                self._burst()
+                src[2] += 1
+            if nh:
+                io.cp_high_mv = afe.cp_mv(_mean(self.hi, n[0], nh))
+                src[0] += 1
+            else:
+                io.cp_high_mv = afe.cp_mv(self._bhi)
+            if nl:
+                io.cp_low_mv = afe.cp_mv(_mean(self.lo, n[1], nl))
+                src[1] += 1
+            else:
+                io.cp_low_mv = afe.cp_mv(self._blo)
+        else:
+            io.cp_high_mv = afe.cp_mv(self._direct(self._cp))
+            io.cp_low_mv = NO_SAMPLE
+            src[3] += 1
+        if pulsing and nh:
+            io.pp_ohm = afe.pp_ohm(_mean(self.ppc, n[0], nh))
+        else:
+            io.pp_ohm = afe.pp_ohm(self._direct(self._pp))
+
+
+def _mean(ring, end, count):
+    """Mean of the newest count (at most _RING) samples of a ring whose next write index is end."""
+    if count > _RING:
+        count = _RING
+    s = 0
+    k = 1
+    while k <= count:
+        s += ring[(end - k) & _RMASK]
+        k += 1
+    return s // count

@@ -1,0 +1,111 @@
+# Firmware entry point: the safe state before anything else, then the board's hardware, the core and the
+# control loop under asyncio. The board file is deployed beside it as board.py (make deploy BOARD=...).
+import machine
+
+try:
+    import board
+except ImportError:  # no board file: nothing can be driven, but nothing is powered either
+    board = None
+
+from hw import boot
+
+if board is not None:
+    boot.safe_pins(machine, board)  # contactor open, pilot -12 V: first, whatever happens next
+boot.emergency_buf()
+
+import sys  # noqa: E402
+import time  # noqa: E402
+
+from evse.charger import TICK_MS, Charger  # noqa: E402
+from evse.iodata import IO, Config  # noqa: E402
+from evse.settings import Settings  # noqa: E402
+from hw.app import App  # noqa: E402
+from hw.build import Hw, port_for  # noqa: E402
+
+
+def start(brd=None, watchdog=True, settings_path="settings.json", values=None):
+    """Build the whole firmware for brd (default: the deployed board.py) and return its App.
+    values: setting values to use instead of the flash copy (the virtual board's scenarios)."""
+    brd = brd or board
+    if brd is None:
+        raise ImportError("no board.py: deploy with 'make deploy BOARD=...'")
+    port = port_for(brd)
+    cfg = Config()
+    cfg.board_max_ma = brd.BOARD_MAX_MA  # the power stage: no setting can exceed it
+    st = Settings(path=settings_path)
+    if values is None:
+        st.load()
+    else:
+        st.values = dict(values)
+    st.to_config(cfg)
+    charger = Charger(cfg, IO())
+    hw = Hw(machine, brd, port, charger)
+    wdt = boot.Watchdog(machine, brd.WDT_TIMEOUT_MS) if watchdog else None
+    app = App(hw, charger, wdt)
+    app.settings = st
+    return app
+
+
+async def control(app, ticks=None):
+    """The control task: app.step() every TICK_MS on the board's clock (ticks steps, or for ever)."""
+    import asyncio
+
+    due = time.ticks_ms()
+    while ticks is None or ticks > 0:
+        app.step(due)
+        due = time.ticks_add(due, TICK_MS)
+        wait = time.ticks_diff(due, time.ticks_ms())
+        if wait < 0:  # overran: the next step starts now, on a fresh grid
+            due = time.ticks_ms()
+            wait = 0
+        await asyncio.sleep_ms(wait)
+        if ticks is not None:
+            ticks -= 1
+
+
+async def _main(app):
+    import asyncio
+
+    tasks = [asyncio.create_task(control(app))]
+    # --- CONSOLE (issue 4) ---------------------------------------------------------------------------
+    # The USB console starts here as a second task beside the control loop, for example
+    #     tasks.append(asyncio.create_task(console_task(app)))
+    # It must never block: the control task above has to keep its TICK_MS period.
+    # ---------------------------------------------------------------------------------------------------
+    await asyncio.gather(*tasks)
+
+
+def run():
+    """Boot the board and run until reset. Any uncaught exception forces the safe state first."""
+    import asyncio
+
+    app = None
+    try:
+        app = start()
+        asyncio.run(_main(app))
+    except KeyboardInterrupt:  # a person or mpremote stopped it: safe state, REPL stays usable
+        _safe(app)
+        boot.keep_alive(machine, app.wdt if app is not None else None)
+        print("evse: stopped, safe state (contactor open, pilot -12 V)")
+    except BaseException as e:  # noqa: B902 -- anything at all: safe state before anything else
+        _safe(app)
+        sys.print_exception(e)  # type: ignore[attr-defined]
+        print("evse: fault, safe state; the watchdog restarts the board")
+
+
+def _safe(app):
+    if app is not None:
+        try:
+            app.safe()
+        except BaseException:  # noqa: B902 -- the drivers failed: plain pins below still work
+            pass
+        try:
+            app.hw.pilot.deinit()
+        except BaseException:  # noqa: B902
+            pass
+    if board is not None:
+        boot.safe_pins(machine, board)
+
+
+if __name__ == "__main__":
+    run()
