@@ -67,13 +67,19 @@ def main(argv):
         if opts["micropython"]:
             return _on_micropython(root, opts)
     from tools.sim.scenario import load, ScenarioError
-    from tools.sim.runner import Run
+    from tools.vboard.run import make_run
 
     try:
         sc = load(opts["path"])
     except ScenarioError as e:
         sys.stderr.write("error: " + str(e.args[0]) + "\n")
         return 2
+    if sc.board != "bench":
+        from tools.vboard.run import board_names
+
+        if sc.board not in board_names():
+            sys.stderr.write("error: unknown board %s (bench, %s)\n" % (sc.board, ", ".join(board_names())))
+            return 2
     lines = []
     tf = open(opts["trace"], "w") if opts["trace"] else None
 
@@ -86,7 +92,7 @@ def main(argv):
             sys.stdout.write(line + "\n")
 
     try:
-        Run(sc, out).run()
+        make_run(sc, out).run()
     finally:
         if tf is not None:
             tf.close()

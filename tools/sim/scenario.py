@@ -38,8 +38,9 @@ class Scenario:
         self.duration_ms = 0
         self.events = []
         self.seed = 1
-        self.board = "bench"
-        self.irq_latency_us = 0
+        self.board = "pico"  # a board file under boards/ (the whole firmware on the virtual board), or
+        #                      "bench": the charging core alone on the bench models
+        self.irq_latency_us = None  # interrupt latency jitter (us) on the virtual board; None: the port's own figures
         self.name = ""
 
 
@@ -84,11 +85,11 @@ def parse(obj):
     if not _is_int(seed) or seed < 0 or seed > 0xFFFFFFFF:
         raise ScenarioError("seed must be a whole number from 0 to 4294967295")
     sc.seed = seed
-    sc.board = obj.get("board", "bench")
+    sc.board = obj.get("board", "pico")
     if not isinstance(sc.board, str):
         raise ScenarioError("board must be a string")
-    lat = obj.get("irq_latency_us", 0)
-    if not _is_int(lat) or lat < 0 or lat > 1000:
+    lat = obj.get("irq_latency_us")
+    if lat is not None and (not _is_int(lat) or lat < 0 or lat > 1000):
         raise ScenarioError("irq_latency_us must be a whole number from 0 to 1000")
     sc.irq_latency_us = lat
     sc.name = obj.get("name", "")

@@ -1,0 +1,437 @@
+# Virtual board kernel: virtual time in us, the board file's pins wired to the bench's models, pilot edges
+# and pin IRQs with latency jitter, ADC reads from the circuit model with noise, timers and a watchdog.
+# To stay fast, pilot edges (and their IRQs) are only generated in a frame of FRAME_US before each control
+# step: the only time the firmware reads what its ISRs captured.
+from tools.bench.circuit import GEN_MV, cp_volts_mv, pp_volts_mv
+from tools.bench.prng import Prng
+
+FRAME_US = 2000  # two pilot periods of edges before each control step
+RAMP_US = 4  # the pilot node slews between plateaus this long after an edge (ASSUMED: buffer + cable)
+NOISE_COUNTS = 2  # +- 12-bit counts, like the bench's front end
+_NOISE_LEN = 251
+CALL_US = 1  # virtual time one ticks_us() or Pin.value() call takes (ASSUMED, ~100 cycles at 125 MHz)
+HOLD_ON_PCT = 30  # a coil PWM at or above this duty (active sense) keeps the contactor in
+_MASK = (1 << 30) - 1
+PWRON_RESET = 1
+WDT_RESET = 3
+SOFT_RESET = 5
+_IN = 0
+_OUT = 1
+
+
+class BoardReset(BaseException):
+    """Raised out of the firmware when it calls machine.reset(): the board restarts."""
+
+
+class PinState:
+    def __init__(self, pid):
+        self.id = pid
+        self.mode = _IN  # released: an input, pulled to its inactive level by the board's resistors
+        self.out = 0
+        self.pwm = None
+        self.level = 0  # input level as wired (bench), cached in loop context
+        self.handler = None
+        self.trigger = 0
+        self.hard = False
+        self.irq_obj = None
+
+
+class PwmState:
+    def __init__(self):
+        self.freq = 1000
+        self.duty = 0
+        self.t0 = 0
+        self.period = 1000  # us
+        self.high = 0  # us
+
+    def set_freq(self, f, now):
+        self.freq = f
+        self.period = 1000000 // f
+        self.t0 = now
+        self.set_duty(self.duty)
+
+    def set_duty(self, d):
+        # May run in interrupt context. No allocation.
+        self.duty = d
+        self.high = (d * self.period + 32767) // 65535
+
+    def period_ns(self):
+        return 1000000000 // self.freq
+
+    def pulsing(self):
+        return 0 < self.high < self.period
+
+    def level_at(self, t):
+        # No allocation (t below 2**30).
+        if self.high <= 0:
+            return 0
+        if self.high >= self.period:
+            return 1
+        return 1 if (t - self.t0) % self.period < self.high else 0
+
+    def since_edge(self, t):
+        ph = (t - self.t0) % self.period
+        return ph if ph < self.high else ph - self.high
+
+    def next_edge(self, t):
+        """(time, rising) of the first edge at or after t (pulsing only)."""
+        k = (t - self.t0) // self.period
+        base = self.t0 + k * self.period
+        if base >= t:
+            return base, True
+        if base + self.high >= t:
+            return base + self.high, False
+        return base + self.period, True
+
+
+class Kernel:
+    """One virtual board: board (a boards/*.py module), port (hw.port_rp2 / hw.port_esp32 figures)."""
+
+    def __init__(self, board, port, seed=1, jitter_us=None):
+        self.board = board
+        self.port = port
+        self.realtime = False
+        self.now_us = 0
+        self.lat_min = port.IRQ_LATENCY_MIN_US
+        self.jitter = port.IRQ_LATENCY_MAX_US - self.lat_min if jitter_us is None else jitter_us
+        self.adc_us = port.ADC_READ_US
+        self.rng = Prng(seed ^ 0x5A5A1234)
+        rng = Prng(seed ^ 0x0BADC0DE)
+        self.noise = [rng.noise(NOISE_COUNTS) << 4 for _ in range(_NOISE_LEN)]
+        self._ni = 0
+        self.pins = {}
+        self.irqs = []  # pending [due_us, seq, PinState]
+        self._seq = 0
+        self.timers = []
+        self.in_isr = False
+        self.irq_enabled = True
+        self.irq_count = 0
+        self.irq_late = 0
+        self.frame_end = None
+        self._cursor = 0
+        self.bench = None
+        self.dirty = False
+        self.after_irq = None  # runner hook after each ISR / timer callback
+        self.on_reset = None  # runner hook when the board resets
+        self.wdt_timeout = None
+        self.wdt_last = 0
+        self.reset_cause = PWRON_RESET
+        self.resets = 0
+        self.cp_hi = GEN_MV
+        self.cp_lo = -GEN_MV
+        self.pp_mv = board.PP_PULLUP_MV
+        self.temp_mv = board.TEMP_ZERO_MV + 250
+        b = board
+        self.pilot = self.pin(b.PILOT_PWM)
+        self.sync_id = b.PILOT_SYNC
+        self._adc = {b.CP_ADC: self._read_cp, b.PP_ADC: self._read_pp}
+        if b.TEMP_ADC is not None:
+            self._adc[b.TEMP_ADC] = self._read_temp
+
+    # -- clock ------------------------------------------------------------------------------------
+    def ticks_ms(self):
+        return (self.now_us // 1000) & _MASK
+
+    def ticks_us(self):
+        # May run in interrupt context. No allocation. Each call takes CALL_US of virtual time, as
+        # calls do on a board (so a busy-wait on ticks_us() ends).
+        t = self.now_us + CALL_US
+        self.now_us = t
+        return t & _MASK
+
+    def ms(self):
+        return self.now_us // 1000
+
+    def busy_us(self, us):
+        self.run_until(self.now_us + us)
+
+    # -- pins -------------------------------------------------------------------------------------
+    def pin(self, pid):
+        s = self.pins.get(pid)
+        if s is None:
+            s = PinState(pid)
+            self.pins[pid] = s
+        return s
+
+    def pin_written(self, s):
+        # May run in interrupt context. No allocation.
+        self.dirty = True
+
+    def level(self, s):
+        # May run in interrupt context. No allocation.
+        self.now_us += CALL_US
+        if s.pwm is not None:
+            return s.pwm.level_at(self.now_us)
+        if s.mode == _OUT:
+            return s.out
+        if s.id == self.sync_id:
+            return self._pilot_level()
+        return s.level
+
+    def _pilot_level(self):
+        p = self.pilot
+        if p.pwm is not None:
+            return p.pwm.level_at(self.now_us)
+        return p.out if p.mode == _OUT else 0
+
+    def irq_changed(self, s):
+        pass
+
+    def pwm_attach(self, s):
+        if s.pwm is None:
+            s.pwm = PwmState()
+            s.pwm.t0 = self.now_us
+        return s.pwm
+
+    def set_input(self, pid, level):
+        """Loop context: a wired input changed; an IRQ follows after the port's latency if armed."""
+        if pid is None:
+            return
+        s = self.pin(pid)
+        if level == s.level:
+            return
+        s.level = level
+        if s.handler is not None and s.mode != _OUT and s.pwm is None:
+            if s.trigger & (1 if level else 2):
+                self._push(self.now_us + self.latency(), s)
+
+    def latency(self):
+        return self.lat_min + (self.rng.next32() % (self.jitter + 1) if self.jitter > 0 else 0)
+
+    def _push(self, due, s):
+        self._seq += 1
+        q = self.irqs
+        item = (due, self._seq, s)
+        i = len(q)
+        while i > 0 and q[i - 1][0] > due:
+            i -= 1
+        q.insert(i, item)
+
+    def active_out(self, pid, active_high):
+        """True when an output drives its load: GPIO at the active level, or PWM >= HOLD_ON_PCT."""
+        if pid is None:
+            return False
+        s = self.pins.get(pid)
+        if s is None:
+            return False
+        if s.pwm is not None:
+            d = s.pwm.duty if active_high else 65535 - s.pwm.duty
+            return d * 100 >= HOLD_ON_PCT * 65535
+        if s.mode != _OUT:
+            return False
+        return s.out == (1 if active_high else 0)
+
+    def pwm_on(self, pid):
+        s = self.pins.get(pid)
+        return s is not None and s.pwm is not None and s.pwm.duty > 0
+
+    # -- ADC --------------------------------------------------------------------------------------
+    def adc_source(self, pid):
+        f = self._adc.get(pid)
+        if f is None:
+            raise ValueError("no analog input wired to pin %r on this board" % (pid,))
+        return f
+
+    def _counts(self, adc_mv):
+        # May run in interrupt context. No allocation.
+        full = self.board.ADC_FULL_MV
+        c = (adc_mv * 65536 // full) & 0xFFF0
+        n = self._ni + 1
+        if n >= _NOISE_LEN:
+            n = 0
+        self._ni = n
+        c += self.noise[n]
+        if c < 0:
+            return 0
+        if c > 65520:
+            return 65520
+        return c
+
+    def _read_cp(self):
+        # The pilot node at this instant, through the board's divider. May run in interrupt context.
+        t = self.now_us
+        b = self.board
+        lvl = self._pilot_level()
+        v = self.cp_hi if lvl else self.cp_lo
+        pw = self.pilot.pwm
+        if pw is not None and pw.pulsing():
+            e = pw.since_edge(t)
+            if e < RAMP_US:
+                o = self.cp_lo if lvl else self.cp_hi
+                v = o + (v - o) * e // RAMP_US
+        self.now_us = t + self.adc_us  # the conversion and the call take time
+        return self._counts(b.CP_ZERO_MV + v * b.CP_DEN // b.CP_NUM)
+
+    def _read_pp(self):
+        # May run in interrupt context.
+        self.now_us += self.adc_us
+        b = self.board
+        return self._counts(self.pp_mv * b.PP_DEN // b.PP_NUM)
+
+    def _read_temp(self):
+        self.now_us += self.adc_us
+        return self._counts(self.temp_mv)
+
+    def adc_uv(self, counts):
+        return counts * self.board.ADC_FULL_MV * 1000 // 65535
+
+    # -- the bench --------------------------------------------------------------------------------
+    def attach(self, bench):
+        self.bench = bench
+
+    def refresh(self, ms):
+        """Loop context, bench settled at ms: analog levels and wired inputs (edges -> IRQs)."""
+        bn = self.bench
+        b = self.board
+        self.cp_hi = cp_volts_mv(GEN_MV, bn.ev_ohm, bn.ev_diode, bn.cp_short)
+        self.cp_lo = cp_volts_mv(-GEN_MV, bn.ev_ohm, bn.ev_diode, bn.cp_short)
+        self.pp_mv = pp_volts_mv(bn.pp_ohm, b.PP_PULLUP_OHM, b.PP_PULLUP_MV)
+        if bn.temp_dc is not None and bn.temp_dc > -10000:
+            self.temp_mv = b.TEMP_ZERO_MV + bn.temp_dc * b.TEMP_MV_PER_10C // 100
+        else:
+            self.temp_mv = 0
+        self.set_input(b.GFCI_TRIP, _lvl(bn.rcm.signal(ms), b.GFCI_TRIP_ACTIVE_HIGH))
+        self.set_input(b.RELAY_SENSE, _lvl(bn.contactor.load_live(ms), b.RELAY_SENSE_ACTIVE_HIGH))
+        self.set_input(b.LOCK_FEEDBACK, _lvl(bn.lock.locked(ms), b.LOCK_FEEDBACK_ACTIVE_HIGH))
+        self.set_input(b.GROUND_SENSE, _lvl(bn.ground, b.GROUND_SENSE_ACTIVE_HIGH))
+
+    def sync_outputs(self, ms):
+        """Loop context: apply the firmware's output pins to the bench's models at ms."""
+        self.dirty = False
+        bn = self.bench
+        b = self.board
+        bn.contactor.command(self.active_out(b.CONTACTOR, b.CONTACTOR_ACTIVE_HIGH), ms)
+        bn.lock.command(self.active_out(b.LOCK_DRIVE, True), ms)
+        test = self.pwm_on(b.GFCI_TEST)
+        if test != bn.rcm.test_drive:
+            bn.rcm.set_inputs(ms, test_drive=test)
+        bn.settle(ms)
+        self.refresh(ms)
+
+    # -- time passes --------------------------------------------------------------------------------
+    def _next_edge(self):
+        fe = self.frame_end
+        if fe is None:
+            return None
+        s = self.pins.get(self.sync_id)
+        pw = self.pilot.pwm
+        if s is None or s.handler is None or pw is None or not pw.pulsing():
+            return None
+        start = fe - FRAME_US
+        if self._cursor > start:
+            start = self._cursor
+        e, rising = pw.next_edge(start)
+        if e >= fe:
+            return None
+        return e, rising
+
+    def run_until(self, target, idle=False):
+        """Advance virtual time to target (us), firing frame edges, IRQs, timers and the watchdog.
+
+        idle=True: the firmware declared these ticks quiet; each would have fed the watchdog."""
+        while True:
+            nxt = None
+            kind = 0
+            ed = self._next_edge()
+            if ed is not None:
+                nxt = ed[0]
+                kind = 1
+            if self.irqs and (nxt is None or self.irqs[0][0] < nxt):
+                nxt = self.irqs[0][0]
+                kind = 2
+            if self.timers and (nxt is None or self.timers[0][0] < nxt):
+                nxt = self.timers[0][0]
+                kind = 3
+            if self.wdt_timeout is not None and not idle:
+                dl = self.wdt_last + self.wdt_timeout
+                if nxt is None or dl < nxt:
+                    nxt = dl
+                    kind = 4
+            if nxt is None or nxt > target:
+                break
+            if kind == 1:
+                e, rising = ed
+                self._cursor = e + 1
+                s = self.pins[self.sync_id]
+                if s.trigger & (1 if rising else 2):
+                    self._push(e + self.latency(), s)
+                continue
+            if nxt > self.now_us:
+                self.now_us = nxt
+            elif kind == 2:
+                self.irq_late += 1
+            if kind == 2:
+                _, _, s = self.irqs.pop(0)
+                self._dispatch(s.handler, s.irq_obj)
+            elif kind == 3:
+                t = self.timers.pop(0)
+                if t[1]:
+                    self._timer_add(t[0] + t[1], t[1], t[2], t[3])
+                self._dispatch(t[2], t[3])
+            else:
+                self.reset(WDT_RESET)
+        if target > self.now_us:
+            self.now_us = target
+        if idle and self.wdt_timeout is not None:
+            self.wdt_last = self.now_us
+
+    def _dispatch(self, handler, arg):
+        if handler is None:
+            return
+        self.in_isr = True
+        try:
+            handler(arg)
+        finally:
+            self.in_isr = False
+        self.irq_count += 1
+        if self.after_irq is not None:
+            self.after_irq()
+
+    # -- timers, watchdog, reset ------------------------------------------------------------------
+    def _timer_add(self, due, period, cb, obj):
+        t = [due, period, cb, obj]
+        q = self.timers
+        i = len(q)
+        while i > 0 and q[i - 1][0] > due:
+            i -= 1
+        q.insert(i, t)
+        return t
+
+    def timer_start(self, periodic, period_ms, cb, obj):
+        p = period_ms * 1000
+        return self._timer_add(self.now_us + p, p if periodic else 0, cb, obj)
+
+    def timer_stop(self, t):
+        if t in self.timers:
+            self.timers.remove(t)
+
+    def wdt_start(self, timeout_ms):
+        self.wdt_timeout = timeout_ms * 1000
+        self.wdt_last = self.now_us
+
+    def wdt_feed(self):
+        self.wdt_last = self.now_us
+
+    def reset(self, cause):
+        """The board resets: every pin released (contactor coil off, pilot buffer input pulled to -12 V),
+        IRQs, timers and the watchdog gone; then the runner boots the firmware again."""
+        for s in self.pins.values():
+            s.mode = _IN
+            s.pwm = None
+            s.handler = None
+            s.trigger = 0
+        self.irqs = []
+        self.timers = []
+        self.wdt_timeout = None
+        self.frame_end = None
+        self.reset_cause = cause
+        self.resets += 1
+        self.dirty = True
+        if cause != WDT_RESET:
+            raise BoardReset()  # out of the firmware's call: the runner boots it again
+        if self.on_reset is not None:
+            self.on_reset(cause)
+
+
+def _lvl(active, active_high):
+    return (1 if active else 0) if active_high else (0 if active else 1)

@@ -1,0 +1,234 @@
+# Fake machine module for the virtual board: Pin, Signal, ADC, PWM, Timer, WDT backed by the Kernel in
+# tools/vboard/kernel.py (virtual time, the bench's circuit models, IRQs with latency jitter).
+# Methods the firmware may call from an ISR (Pin.value, Signal.value/on/off, ADC.read_u16, PWM.duty_u16)
+# do not allocate while virtual time is below 2**30 us.
+from tools.vboard import clock as _c
+
+PWRON_RESET = 1
+WDT_RESET = 3
+SOFT_RESET = 5
+
+
+def _k():
+    k = _c.K
+    if k is None:
+        raise OSError("no virtual board running")
+    return k
+
+
+class Pin:
+    IN = 0
+    OUT = 1
+    OPEN_DRAIN = 2
+    PULL_UP = 1
+    PULL_DOWN = 2
+    IRQ_RISING = 1
+    IRQ_FALLING = 2
+
+    def __init__(self, id, mode=-1, pull=-1, value=None, **kw):
+        self._k = _k()
+        self._s = self._k.pin(id)
+        self.init(mode, pull, value)
+
+    def init(self, mode=-1, pull=-1, value=None, **kw):
+        s = self._s
+        if mode != -1:
+            s.mode = mode
+            s.pwm = None  # the pin's function goes back to GPIO
+        if value is not None:
+            s.out = 1 if value else 0
+        self._k.pin_written(s)
+
+    def value(self, v=None):
+        # May run in interrupt context. No allocation.
+        s = self._s
+        if v is None:
+            return self._k.level(s)
+        s.out = 1 if v else 0
+        self._k.pin_written(s)
+        return None
+
+    def __call__(self, v=None):
+        return self.value(v)
+
+    def on(self):
+        self.value(1)
+
+    def off(self):
+        self.value(0)
+
+    def irq(self, handler=None, trigger=3, hard=False, **kw):
+        s = self._s
+        s.handler = handler
+        s.trigger = trigger
+        s.hard = hard
+        s.irq_obj = self
+        self._k.irq_changed(s)
+        return _Irq(s)
+
+    def __repr__(self):
+        return "Pin(%r)" % (self._s.id,)
+
+
+class _Irq:
+    def __init__(self, s):
+        self._s = s
+
+    def flags(self):
+        return self._s.trigger
+
+    def trigger(self):
+        return self._s.trigger
+
+
+class Signal:
+    def __init__(self, pin, invert=False):
+        self._pin = pin
+        self._inv = 1 if invert else 0
+
+    def value(self, v=None):
+        # May run in interrupt context. No allocation.
+        if v is None:
+            return self._pin.value() ^ self._inv
+        self._pin.value((1 if v else 0) ^ self._inv)
+        return None
+
+    def on(self):
+        self.value(1)
+
+    def off(self):
+        self.value(0)
+
+
+class ADC:
+    ATTN_0DB = 0
+    ATTN_2_5DB = 1
+    ATTN_6DB = 2
+    ATTN_11DB = 3
+    CORE_TEMP = 4
+
+    def __init__(self, pin, atten=None, **kw):
+        self._k = _k()
+        pid = pin._s.id if isinstance(pin, Pin) else pin
+        self._read = self._k.adc_source(pid)
+
+    def read_u16(self):
+        # May run in interrupt context. No allocation.
+        return self._read()
+
+    def read_uv(self):
+        return self._k.adc_uv(self._read())
+
+
+class PWM:
+    def __init__(self, pin, freq=None, duty_u16=None, duty_ns=None, **kw):
+        self._k = _k()
+        self._s = pin._s
+        self._p = self._k.pwm_attach(self._s)
+        if freq is not None:
+            self.freq(freq)
+        if duty_u16 is not None:
+            self.duty_u16(duty_u16)
+        if duty_ns is not None:
+            self.duty_ns(duty_ns)
+
+    def freq(self, f=None):
+        if f is None:
+            return self._p.freq
+        self._p.set_freq(f, self._k.now_us)
+        self._k.pin_written(self._s)
+        return None
+
+    def duty_u16(self, d=None):
+        # May run in interrupt context. No allocation.
+        if d is None:
+            return self._p.duty
+        self._p.set_duty(d)
+        self._k.pin_written(self._s)
+        return None
+
+    def duty_ns(self, ns=None):
+        p = self._p
+        if ns is None:
+            return p.duty * p.period_ns() // 65535
+        self.duty_u16(ns * 65535 // p.period_ns())
+        return None
+
+    def deinit(self):
+        self._p.set_duty(0)
+        self._s.pwm = None
+        self._k.pin_written(self._s)
+
+    def init(self, freq=None, duty_u16=None, **kw):
+        self._s.pwm = self._p
+        if freq is not None:
+            self.freq(freq)
+        if duty_u16 is not None:
+            self.duty_u16(duty_u16)
+
+
+class Timer:
+    ONE_SHOT = 0
+    PERIODIC = 1
+
+    def __init__(self, id=-1, **kw):
+        self._k = _k()
+        self._t = None
+        if kw:
+            self.init(**kw)
+
+    def init(self, mode=PERIODIC, period=-1, freq=-1, callback=None, hard=False, **kw):
+        if freq > 0:
+            period = 1000 // freq
+        self.deinit()
+        self._t = self._k.timer_start(mode == Timer.PERIODIC, period, callback, self)
+
+    def deinit(self):
+        if self._t is not None:
+            self._k.timer_stop(self._t)
+            self._t = None
+
+
+class WDT:
+    def __init__(self, id=0, timeout=5000):
+        self._k = _k()
+        self._k.wdt_start(timeout)
+
+    def feed(self):
+        self._k.wdt_feed()
+
+
+def reset():
+    _k().reset(SOFT_RESET)
+
+
+def soft_reset():
+    _k().reset(SOFT_RESET)
+
+
+def reset_cause():
+    k = _c.K
+    return PWRON_RESET if k is None else k.reset_cause
+
+
+def freq(*a):
+    return 125000000
+
+
+def unique_id():
+    return b"vboard01"
+
+
+def disable_irq():
+    k = _k()
+    was = k.irq_enabled
+    k.irq_enabled = False
+    return was
+
+
+def enable_irq(state=True):
+    _k().irq_enabled = bool(state)
+
+
+def idle():
+    pass

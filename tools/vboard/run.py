@@ -1,0 +1,185 @@
+# Scenario runner on the virtual board: the bench's models wired to a board file's pins, the whole firmware
+# (main.py, hw/, evse/) booted on the fake machine module, stepped on the virtual clock. Same trace format
+# as tools/sim/runner.py (the core-only bench), which stays available as board "bench".
+import sys
+
+from evse.charger import TICK_MS
+from tools.sim.runner import Bench, Tracer
+from tools.vboard import clock
+from tools.vboard.kernel import BoardReset, Kernel
+
+
+def root():
+    f = __file__.replace("\\", "/")
+    return "/".join(f.split("/")[:-3]) or "."
+
+
+def board_names():
+    """Boards that have a file under boards/."""
+    import os
+
+    return sorted(n[:-3] for n in os.listdir(root() + "/boards") if n.endswith(".py") and not n.startswith("_"))
+
+
+class BoardData:
+    """A board file's constants (loaded without importing it: a board may share a name with a module)."""
+
+    def __init__(self, name, ns):
+        self.__name__ = "board"
+        for k in ns:
+            if k[:1].isupper():
+                setattr(self, k, ns[k])
+        self.NAME = ns.get("NAME", name)
+
+
+def load_board(name):
+    path = root() + "/boards/" + name + ".py"
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError:
+        raise ValueError("no board file boards/%s.py (boards: %s)" % (name, ", ".join(board_names())))
+    ns = {}
+    exec(text, ns)
+    return BoardData(name, ns)
+
+
+def setup_paths():
+    """Put the firmware and the fake modules where the firmware's imports find them."""
+    r = root()
+    for p in (r + "/firmware", r + "/tools/vboard/ports"):
+        if p not in sys.path:
+            sys.path.insert(0, p)
+    clock.patch_time()
+    t = sys.modules.get("time")
+    if sys.implementation.name == "micropython" and t is not None and not hasattr(t, "_real_ms"):
+        del sys.modules["time"]  # the built-in was cached: let ports/time.py shadow it
+
+
+class VRun:
+    """One scenario on the virtual board; like tools.sim.runner.Run (run(), advance(until))."""
+
+    def __init__(self, sc, out, skip_quiet=True, board=None):
+        setup_paths()
+        self.sc = sc
+        self.board = board if board is not None else load_board(sc.board)
+        from hw.build import port_for
+
+        self.port = port_for(self.board)
+        self.bench = Bench(sc.seed, sc.settings["socket"], sc.settings["pp_sense"])
+        k = Kernel(self.board, self.port, sc.seed, sc.irq_latency_us)
+        self.k = k
+        k.attach(self.bench)
+        clock.install(k)
+        k.on_reset = self._on_wdt_reset
+        k.after_irq = self._after_irq
+        self.skip_quiet = skip_quiet
+        self.tr = Tracer(out)
+        self.t = 0
+        self.next_tick = 0
+        self._ei = 0
+        self._idle = False
+        self.console = None
+        self.bench.settle(0)
+        k.refresh(0)
+        self.boots = 0
+        self._boot()
+
+    # -- the firmware ------------------------------------------------------------------------------
+    def _boot(self):
+        sys.modules["board"] = self.board
+        if "main" in sys.modules:
+            del sys.modules["main"]
+        self.main = __import__("main")  # main.py's first lines: the safe state
+        self.k.sync_outputs(self.k.ms())
+        self.app = self.main.start(values=self.sc.settings)
+        self.ch = self.app.charger
+        self.boots += 1
+        self.k.sync_outputs(self.k.ms())
+        self.k.frame_end = self.next_tick * 1000
+
+    def _on_wdt_reset(self, cause):
+        self._boot()
+        self.tr.observe(self.k.ms(), self.ch)
+
+    def _after_irq(self):
+        ms = self.k.ms()
+        if self.k.dirty:
+            self.k.sync_outputs(ms)
+        self.tr.observe(ms, self.ch)
+
+    # -- virtual time ------------------------------------------------------------------------------
+    def _step(self, t):
+        k = self.k
+        bench = self.bench
+        ev = self.sc.events
+        k.run_until(t * 1000, idle=self._idle)
+        self._idle = False
+        if t != self.next_tick:
+            g = (t + TICK_MS - 1) // TICK_MS * TICK_MS
+            if g < self.next_tick:
+                self.next_tick = g
+                k.frame_end = g * 1000
+        while self._ei < len(ev) and ev[self._ei][0] == t:
+            items = ev[self._ei][1]
+            self.tr.input(t, items)
+            for key, v in items:
+                if key == "console":
+                    self._console(t, v)
+                else:
+                    bench.apply(key, v, t)
+            self._ei += 1
+        bench.settle(t)
+        k.refresh(t)
+        if t == self.next_tick:
+            try:
+                self.app.step(t)
+            except BoardReset:
+                self._boot()
+            k.sync_outputs(t)
+            self.tr.observe(t, self.ch)
+            self.next_tick = t + TICK_MS
+            if self.skip_quiet:
+                idle = self.app.idle_until(t)
+                if idle is None:
+                    self.next_tick = self.sc.duration_ms + TICK_MS
+                    self._idle = True
+                elif idle > self.next_tick:
+                    self.next_tick = (idle + TICK_MS - 1) // TICK_MS * TICK_MS
+                    self._idle = True
+            k.frame_end = self.next_tick * 1000
+
+    def _console(self, t, line):
+        from evse.jsonfmt import string as jstr
+
+        out = "ERR 1 no console on this bench" if self.console is None else self.console(t, line)
+        self.tr.line(t, "console", ', "in": ' + jstr(line) + ', "out": ' + jstr(out))
+
+    def advance(self, until):
+        """Run up to and including virtual ms `until`."""
+        ev = self.sc.events
+        while self.t <= until:
+            self._step(self.t)
+            nt = self.next_tick
+            if self._ei < len(ev) and ev[self._ei][0] < nt:
+                nt = ev[self._ei][0]
+            bt = self.bench.next_change(self.t)
+            if bt is not None and bt < nt:
+                nt = bt
+            if nt > until:
+                self.k.run_until(until * 1000 + 999, idle=self._idle)
+                self.t = nt
+                break
+            self.t = nt
+
+    def run(self):
+        self.advance(self.sc.duration_ms)
+
+
+def make_run(sc, out, **kw):
+    """The runner for sc.board: the core-only bench for "bench", the virtual board otherwise."""
+    if sc.board == "bench":
+        from tools.sim.runner import Run
+
+        return Run(sc, out, **kw)
+    return VRun(sc, out, **kw)
