@@ -183,8 +183,8 @@ class Kernel:
             s.pwm.t0 = self.now_us
         return s.pwm
 
-    def set_input(self, pid, level):
-        """Loop context: a wired input changed; an IRQ follows after the port's latency if armed."""
+    def set_input(self, pid, level, at_us):
+        """Loop context: a wired input changed at at_us; an IRQ follows after the port's latency if armed."""
         if pid is None:
             return
         s = self.pin(pid)
@@ -193,7 +193,7 @@ class Kernel:
         s.level = level
         if s.handler is not None and s.mode != _OUT and s.pwm is None:
             if s.trigger & (1 if level else 2):
-                self._push(self.now_us + self.latency(), s)
+                self._push(max(self.now_us, at_us) + self.latency(), s)
 
     def latency(self):
         return self.lat_min + (self.rng.next32() % (self.jitter + 1) if self.jitter > 0 else 0)
@@ -290,10 +290,11 @@ class Kernel:
             self.temp_mv = b.TEMP_ZERO_MV + bn.temp_dc * b.TEMP_MV_PER_10C // 100
         else:
             self.temp_mv = 0
-        self.set_input(b.GFCI_TRIP, _lvl(bn.rcm.signal(ms), b.GFCI_TRIP_ACTIVE_HIGH))
-        self.set_input(b.RELAY_SENSE, _lvl(bn.contactor.load_live(ms), b.RELAY_SENSE_ACTIVE_HIGH))
-        self.set_input(b.LOCK_FEEDBACK, _lvl(bn.lock.locked(ms), b.LOCK_FEEDBACK_ACTIVE_HIGH))
-        self.set_input(b.GROUND_SENSE, _lvl(bn.ground, b.GROUND_SENSE_ACTIVE_HIGH))
+        at = ms * 1000
+        self.set_input(b.GFCI_TRIP, _lvl(bn.rcm.signal(ms), b.GFCI_TRIP_ACTIVE_HIGH), at)
+        self.set_input(b.RELAY_SENSE, _lvl(bn.contactor.load_live(ms), b.RELAY_SENSE_ACTIVE_HIGH), at)
+        self.set_input(b.LOCK_FEEDBACK, _lvl(bn.lock.locked(ms), b.LOCK_FEEDBACK_ACTIVE_HIGH), at)
+        self.set_input(b.GROUND_SENSE, _lvl(bn.ground, b.GROUND_SENSE_ACTIVE_HIGH), at)
 
     def sync_outputs(self, ms):
         """Loop context: apply the firmware's output pins to the bench's models at ms."""
@@ -353,8 +354,12 @@ class Kernel:
                 e, rising = ed
                 self._cursor = e + 1
                 s = self.pins[self.sync_id]
-                if s.trigger & (1 if rising else 2):
-                    self._push(e + self.latency(), s)
+                due = e + self.latency()
+                # Only IRQs that fire before the step: one firing after it would hand the next step (which,
+                # after an idle jump, may be minutes later) a sample from long ago; on a board the next
+                # period's edges would have replaced it.
+                if s.trigger & (1 if rising else 2) and due < self.frame_end:
+                    self._push(due, s)
                 continue
             if nxt > self.now_us:
                 self.now_us = nxt

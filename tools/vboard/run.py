@@ -6,7 +6,7 @@ import sys
 from evse.charger import TICK_MS
 from tools.sim.runner import Bench, Tracer
 from tools.vboard import clock
-from tools.vboard.kernel import BoardReset, Kernel
+from tools.vboard.kernel import FRAME_US, BoardReset, Kernel
 
 
 def root():
@@ -79,7 +79,6 @@ class VRun:
         self.next_tick = 0
         self._ei = 0
         self._idle = False
-        self.console = None
         self.bench.settle(0)
         k.refresh(0)
         self.boots = 0
@@ -94,6 +93,13 @@ class VRun:
         self.k.sync_outputs(self.k.ms())
         self.app = self.main.start(values=self.sc.settings)
         self.ch = self.app.charger
+        # A scenario's console lines go to the real console over the firmware's own charger and settings,
+        # as tools/sim/runner.Run does (the board's serial transport is issue 4's, not modelled here).
+        from evse.console import Console
+        from evse.history import History
+
+        self.history = History(path=None)
+        self.console = Console(self.ch, self.app.settings, self.history, self._clock, _discard).handle_line
         self.boots += 1
         self.k.sync_outputs(self.k.ms())
         self.k.frame_end = self.next_tick * 1000
@@ -113,8 +119,10 @@ class VRun:
         k = self.k
         bench = self.bench
         ev = self.sc.events
-        k.run_until(t * 1000, idle=self._idle)
-        self._idle = False
+        # Convention shared with the bench: an input that changes at ms t is in place for the control
+        # step at t, so it is applied before that step's sampling frame (FRAME_US earlier). IRQs that it
+        # causes (the GFCI trip line) still fire at t plus the port's latency, never earlier.
+        k.run_until(t * 1000 - FRAME_US, idle=self._idle)
         if t != self.next_tick:
             g = (t + TICK_MS - 1) // TICK_MS * TICK_MS
             if g < self.next_tick:
@@ -131,12 +139,15 @@ class VRun:
             self._ei += 1
         bench.settle(t)
         k.refresh(t)
+        k.run_until(t * 1000, idle=self._idle)
+        self._idle = False
         if t == self.next_tick:
             try:
                 self.app.step(t)
             except BoardReset:
                 self._boot()
             k.sync_outputs(t)
+            self.history.observe(t, self.ch)
             self.tr.observe(t, self.ch)
             self.next_tick = t + TICK_MS
             if self.skip_quiet:
@@ -149,10 +160,13 @@ class VRun:
                     self._idle = True
             k.frame_end = self.next_tick * 1000
 
+    def _clock(self):
+        return self.t
+
     def _console(self, t, line):
         from evse.jsonfmt import string as jstr
 
-        out = "ERR 1 no console on this bench" if self.console is None else self.console(t, line)
+        out = self.console(line)
         self.tr.line(t, "console", ', "in": ' + jstr(line) + ', "out": ' + jstr(out))
 
     def advance(self, until):
@@ -174,6 +188,10 @@ class VRun:
 
     def run(self):
         self.advance(self.sc.duration_ms)
+
+
+def _discard(text):
+    pass
 
 
 def make_run(sc, out, **kw):
