@@ -22,7 +22,7 @@ sim: $(STAMP)  ## a demo charging session on the virtual bench, as a readable ti
 	$(PY) -m tools.sim $(SCENARIO) --pretty
 
 .PHONY: test test-cpython test-micropython
-test: test-cpython test-micropython  ## every test, on CPython and on MicroPython
+test: test-cpython test-micropython test-boards  ## every test, on CPython and on MicroPython
 
 test-cpython: $(STAMP)
 	$(PY) -m pytest -q host_tests
@@ -30,6 +30,49 @@ test-cpython: $(STAMP)
 # The same plain-assert test modules under the real MicroPython unix port (host-only ones are named).
 test-micropython: $(STAMP)
 	$(MPY_ENV) $(MICROPYTHON) -X heapsize=4M tools/mptest.py host_tests
+
+# ---- Boards (issue 3): compile, type-check, allocation proofs on webassembly, deploy, virtual board --------
+BOARD ?= pico
+PORT ?=
+NODE_STAMP := node_modules/.installed-stamp
+STUBS_STAMP := build/stubs/.installed-stamp
+STUBS_RP2 := micropython-rp2-rpi-pico-stubs==1.29.0.post1
+STUBS_ESP32 := micropython-esp32-stubs==1.29.0.post1
+
+# npm packages pinned in package.json / package-lock.json: the webassembly port and pyright.
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: on Debian/Ubuntu run 'sudo apt-get install nodejs npm'"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# MicroPython stubs, one folder per port: each port's code is checked against its own stubs only.
+$(STUBS_STAMP): $(STAMP) Makefile
+	rm -rf build/stubs
+	$(PY) -m pip install --quiet --disable-pip-version-check --target build/stubs/rp2 $(STUBS_RP2)
+	$(PY) -m pip install --quiet --disable-pip-version-check --target build/stubs/esp32 $(STUBS_ESP32)
+	@touch $@
+
+.PHONY: build mpy-check typecheck test-wasm test-boards deploy vboard
+build: $(STAMP)  ## the firmware image for BOARD (default pico) in build/BOARD/: .mpy files and main.py
+	$(PY) -m tools.fwbuild $(BOARD)
+
+mpy-check: $(STAMP)  ## mpy-cross -march=armv6m and -march=xtensawin compile every firmware file
+	$(PY) -m tools.fwbuild --check
+
+typecheck: $(NODE_STAMP) $(STUBS_STAMP)  ## pyright: rp2 code against rp2 stubs, esp32 code against esp32 stubs
+	node_modules/.bin/pyright -p tools/typecheck/pyrightconfig.rp2.json
+	node_modules/.bin/pyright -p tools/typecheck/pyrightconfig.esp32.json
+
+test-wasm: $(NODE_STAMP)  ## the allocation proofs on the 32-bit MicroPython webassembly port
+	node tools/wasm/mptest.mjs host_tests.test_vboard_alloc
+
+test-boards: mpy-check typecheck test-wasm
+
+deploy: build  ## make deploy BOARD=pico PORT=/dev/ttyACM0: copy the image with mpremote, reset the board
+	$(PY) -m tools.deploy --board $(BOARD) --port "$(PORT)"
+
+vboard: $(STAMP)  ## the firmware on the MicroPython unix port behind a pseudo-terminal; prints its path
+	$(PY) -m tools.vboard.pty_host --board $(BOARD) $(if $(VBOARD_SCENARIO),--scenario $(VBOARD_SCENARIO))
 
 .PHONY: clean
 clean:

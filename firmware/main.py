@@ -3,7 +3,7 @@
 import machine
 
 try:
-    import board
+    import board  # pyright: ignore[reportMissingImports] -- copied from boards/ at deploy time
 except ImportError:  # no board file: nothing can be driven, but nothing is powered either
     board = None
 
@@ -41,9 +41,7 @@ def start(brd=None, watchdog=True, settings_path="settings.json", values=None):
     charger = Charger(cfg, IO())
     hw = Hw(machine, brd, port, charger)
     wdt = boot.Watchdog(machine, brd.WDT_TIMEOUT_MS) if watchdog else None
-    app = App(hw, charger, wdt)
-    app.settings = st
-    return app
+    return App(hw, charger, wdt, st)
 
 
 async def control(app, ticks=None):

@@ -10,11 +10,12 @@ _STEP_LATE_MS = 3 * TICK_MS  # a step this late is unhealthy: the dog is not fed
 class App:
     """The whole firmware for one connector: hw (build.Hw), the core (evse.charger.Charger), a watchdog."""
 
-    def __init__(self, hw, charger, wdt=None):
+    def __init__(self, hw, charger, wdt=None, settings=None):
         self.hw = hw
         self.charger = charger
         self.io = charger.io
         self.wdt = wdt
+        self.settings = settings  # the evse.settings.Settings the firmware runs on
         self.steps = 0
         self.fed = 0
         self._last = None

