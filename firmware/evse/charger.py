@@ -290,9 +290,11 @@ class Charger:
             self.pf.restart()  # nothing was readable under -12 V
         io.pilot = pilot
 
-        # Socket lock (Type 2): locked while a vehicle and a valid cable are there; unlocked on A.
+        # Socket lock (Type 2): locked while a vehicle and a valid cable are there; unlocked on A, but
+        # never while the contactor was closed until now or its load side is still live (a welded
+        # contactor keeps the socket energised: it stays locked).
         if cfg.socket == SOCKET_TYPE2:
-            want_lock = connected and not pp_bad
+            want_lock = (connected and not pp_bad) or io.relay or live == 1
             if want_lock and not io.lock:
                 self._lock_t = now
             io.lock = want_lock
