@@ -73,13 +73,17 @@ async def _main(app):
     await asyncio.gather(*tasks)
 
 
+APP = None  # the running App, for a look from the REPL after Ctrl-C (and for the virtual board's trace)
+
+
 def run():
     """Boot the board and run until reset. Any uncaught exception forces the safe state first."""
     import asyncio
 
+    global APP
     app = None
     try:
-        app = start()
+        app = APP = start()
         asyncio.run(_main(app))
     except KeyboardInterrupt:  # a person or mpremote stopped it: safe state, REPL stays usable
         _safe(app)

@@ -15,6 +15,8 @@ _MASK = (1 << 30) - 1
 PWRON_RESET = 1
 WDT_RESET = 3
 SOFT_RESET = 5
+RESET_EXIT = 75
+RESET_MARKER = "\x1b]vboard-reset\x07"  # written to the console by machine.reset() under make vboard
 _IN = 0
 _OUT = 1
 
@@ -128,13 +130,47 @@ class Kernel:
         if b.TEMP_ADC is not None:
             self._adc[b.TEMP_ADC] = self._read_temp
 
+    # -- real time (make vboard, the asyncio smoke test) ------------------------------------------------
+    def go_realtime(self, real_us, hook=None):
+        """From now on virtual time follows real_us() (a function returning real us); hook(ms) runs before
+        each catch-up (scenario inputs, bench, trace)."""
+        self.realtime = True
+        self._real_us = real_us
+        self._real0 = 0  # virtual time is the real clock itself: asyncio's C task queue reads it too
+        self.now_us = real_us()
+        self.wdt_last = self.now_us
+        self._hook = hook
+        self._syncing = False
+
+    def sync(self):
+        """Real-time mode: catch virtual time up with the real clock (not from an ISR). Pilot edges of the
+        last FRAME_US and their IRQs, wired inputs, timers, the watchdog: all happen here."""
+        if not self.realtime or self.in_isr or self._syncing:
+            return
+        self._syncing = True
+        try:
+            real = self._real_us() - self._real0
+            if real > self.now_us:
+                if self._hook is not None:
+                    self._hook(real // 1000)
+                self.frame_end = real + 1
+                self.run_until(real)
+                if self.dirty and self.bench is not None:
+                    self.sync_outputs(real // 1000)
+        finally:
+            self._syncing = False
+
     # -- clock ------------------------------------------------------------------------------------
     def ticks_ms(self):
+        if self.realtime:
+            self.sync()
         return (self.now_us // 1000) & _MASK
 
     def ticks_us(self):
         # May run in interrupt context. No allocation. Each call takes CALL_US of virtual time, as
         # calls do on a board (so a busy-wait on ticks_us() ends).
+        if self.realtime:
+            self.sync()
         t = self.now_us + CALL_US
         self.now_us = t
         return t & _MASK
@@ -159,6 +195,8 @@ class Kernel:
 
     def level(self, s):
         # May run in interrupt context. No allocation.
+        if self.realtime:
+            self.sync()
         self.now_us += CALL_US
         if s.pwm is not None:
             return s.pwm.level_at(self.now_us)
@@ -249,6 +287,8 @@ class Kernel:
 
     def _read_cp(self):
         # The pilot node at this instant, through the board's divider. May run in interrupt context.
+        if self.realtime:
+            self.sync()
         t = self.now_us
         b = self.board
         lvl = self._pilot_level()
@@ -432,6 +472,11 @@ class Kernel:
         self.reset_cause = cause
         self.resets += 1
         self.dirty = True
+        if self.realtime:  # make vboard: the pty host sees the marker and powers the interpreter up again
+            import sys
+
+            sys.stdout.write(RESET_MARKER)
+            raise SystemExit(RESET_EXIT)
         if cause != WDT_RESET:
             raise BoardReset()  # out of the firmware's call: the runner boots it again
         if self.on_reset is not None:
