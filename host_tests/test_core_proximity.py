@@ -36,7 +36,13 @@ def test_open_below_60_ohm_or_above_4_5_kohm_is_no_cable():
     """J1772-NUMBERS: below 60 ohm or above 4.5 kohm, or open, on a socket outlet -> no cable."""
     for ohm in (PP_OPEN, 0, 1, 30, 59, 4501, 5000, 100000):
         assert type2_cable_ma(ohm) == 0, ohm
-    assert 0 < type2_cable_ma(60) <= 63000
+
+
+def test_below_the_63a_range_is_no_cable_not_the_highest_ampacity():
+    """protocol.md (tag I): 60-79 ohm lies between 'no cable' and 63 A: the safe side, no cable."""
+    for ohm in (60, 70, 79):
+        assert type2_cable_ma(ohm) == 0, ohm
+    assert type2_cable_ma(80) == 63000
 
 
 def test_no_reading_codes_more_than_63a():
@@ -48,7 +54,7 @@ def test_no_reading_codes_more_than_63a():
 def test_a_higher_resistance_never_codes_a_higher_ampacity():
     """IEC 62196 coding is monotonic: more ohms, a thinner cable (until 'no cable')."""
     prev = 63000
-    for ohm in range(60, 4502):
+    for ohm in range(80, 4502):
         ma = type2_cable_ma(ohm)
         assert ma <= prev, (ohm, ma, prev)
         prev = ma

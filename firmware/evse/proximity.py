@@ -4,9 +4,11 @@ from .iodata import PP_OPEN
 
 # IEC 61851-1 Table B.2 / IEC 62196 (J1772-NUMBERS "Proximity pilot", tag S). Rows top down:
 # a resistance at or above _RC_BOUND[i] (and below the row above) codes _RC_MA[i]. Readings between
-# two nominal ranges take the lower ampacity; above 4.5 kOhm or below 60 Ohm there is no cable.
+# two nominal ranges take the lower ampacity; above 4.5 kOhm there is no cable.
 # 100 Ohm codes 63 A three-phase or 70 A single-phase: we take 63 A, the lower, for both.
-_RC_BOUND = (4501, 937, 309, 141, 60)
+# Below the 63 A range (80 Ohm) is no cable. The standard says so below 60 Ohm; 60-80 Ohm lies
+# between "no cable" and the highest ampacity, and we take the safe side (tag I): nothing offered.
+_RC_BOUND = (4501, 937, 309, 141, 80)
 _RC_MA = (0, 13000, 20000, 32000, 63000)
 
 
