@@ -87,7 +87,8 @@ def run():
         asyncio.run(_main(app))
     except KeyboardInterrupt:  # a person or mpremote stopped it: safe state, REPL stays usable
         _safe(app)
-        boot.keep_alive(machine, app.wdt if app is not None else None)
+        if app is not None:
+            boot.keep_alive(machine, app.wdt, app.hw.port.TIMER_ID)
         print("evse: stopped, safe state (contactor open, pilot -12 V)")
     except BaseException as e:  # noqa: B902 -- anything at all: safe state before anything else
         _safe(app)

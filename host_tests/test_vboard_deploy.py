@@ -70,6 +70,13 @@ def test_make_deploy_to_the_virtual_board_then_it_runs_a_session(vboard):
     assert [e[2] for e in got] == [e[2] for e in ref], (got, ref)
     for a, b in zip(got, ref):
         assert abs(a[0] - b[0]) <= REALTIME_TOL_MS, (got, ref)
+    # Deploy again over the running firmware: Ctrl-C stops it in the safe state (the watchdog kept fed by
+    # a timer), the copy goes through, the reset starts the new image, which runs the session again.
+    tr.write_text("")
+    p = _make("deploy", "BOARD=pico", "PORT=" + path)
+    assert p.returncode == 0 and "deploy: done" in p.stdout, p.stdout
+    again = _relay_events(tr)
+    assert [e[2] for e in again] == [e[2] for e in ref], (again, ref)
 
 
 def test_deploy_says_clearly_when_the_port_is_missing_absent_or_busy(vboard):

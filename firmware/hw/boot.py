@@ -31,11 +31,11 @@ class Watchdog:
         self.feed = self._wdt.feed
 
 
-def keep_alive(machine, wdt, period_ms=500):
+def keep_alive(machine, wdt, timer_id, period_ms=500):
     """After a deliberate stop (Ctrl-C) in the safe state: feed the dog from a timer so the REPL and
     mpremote stay usable. A watchdog cannot be stopped once started on rp2 or esp32."""
     if wdt is None:
         return None
-    t = machine.Timer(-1)
+    t = machine.Timer(timer_id)
     t.init(period=period_ms, mode=machine.Timer.PERIODIC, callback=lambda _t: wdt.feed())
     return t

@@ -85,7 +85,3 @@ class Hw:
         a = board.GFCI_TRIP_ACTIVE_HIGH
         self.trip_irq = port.edge_irq(trip_pin, self.rcm.isr, a, not a)
         self.sync_irq = port.edge_irq(self.sync, self.sampler.isr, True, True)
-
-    def detach(self):
-        """Stop the interrupts (before a safe stop)."""
-        self.sync.irq(handler=None)

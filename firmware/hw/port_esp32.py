@@ -9,6 +9,7 @@ NAME = "esp32"
 # up to ms when it is inside a long C call (issue #3894). We assume 50..500 us and rely on the fallback.
 IRQ_LATENCY_MIN_US = 50
 IRQ_LATENCY_MAX_US = 500
+TIMER_ID = 0  # hardware timer 0 (the esp32 port has no software timers)
 ADC_READ_US = 25  # one read_u16() through ESP-IDF's oneshot driver (assumed)
 
 

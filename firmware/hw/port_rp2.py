@@ -7,6 +7,7 @@ NAME = "rp2"
 # about 20 us usually, 100 us measured worst case while the main program was busy (micropython issue #6957).
 IRQ_LATENCY_MIN_US = 20
 IRQ_LATENCY_MAX_US = 100
+TIMER_ID = -1  # a software timer (rp2 has as many as needed)
 ADC_READ_US = 5  # one read_u16() from Python: a 2 us conversion (500 ksps) plus the call (assumed)
 
 
