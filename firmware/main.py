@@ -17,15 +17,17 @@ import sys  # noqa: E402
 import time  # noqa: E402
 
 from evse.charger import TICK_MS, Charger  # noqa: E402
+from evse.history import History  # noqa: E402
 from evse.iodata import IO, Config  # noqa: E402
 from evse.settings import Settings  # noqa: E402
 from hw.app import App  # noqa: E402
 from hw.build import Hw, port_for  # noqa: E402
 
 
-def start(brd=None, watchdog=True, settings_path="settings.json", values=None):
+def start(brd=None, watchdog=True, settings_path="settings.json", values=None, history_path="history.json"):
     """Build the whole firmware for brd (default: the deployed board.py) and return its App.
-    values: setting values to use instead of the flash copy (the virtual board's scenarios)."""
+    values: setting values to use instead of the flash copy (the virtual board's scenarios; the history
+    then stays in RAM too)."""
     brd = brd or board
     if brd is None:
         raise ImportError("no board.py: deploy with 'make deploy BOARD=...'")
@@ -34,14 +36,17 @@ def start(brd=None, watchdog=True, settings_path="settings.json", values=None):
     cfg.board_max_ma = brd.BOARD_MAX_MA  # the power stage: no setting can exceed it
     st = Settings(path=settings_path)
     if values is None:
-        st.load()
+        st.load()  # never raises: a missing or corrupt file boots on defaults with a warning
+        hist = History(path=history_path)
+        hist.load()
     else:
         st.values = dict(values)
+        hist = History(path=None)
     st.to_config(cfg)
     charger = Charger(cfg, IO())
     hw = Hw(machine, brd, port, charger)
     wdt = boot.Watchdog(machine, brd.WDT_TIMEOUT_MS) if watchdog else None
-    return App(hw, charger, wdt, st)
+    return App(hw, charger, wdt, st, hist)
 
 
 async def control(app, ticks=None):
@@ -64,12 +69,13 @@ async def control(app, ticks=None):
 async def _main(app):
     import asyncio
 
-    tasks = [asyncio.create_task(control(app))]
-    # --- CONSOLE (issue 4) ---------------------------------------------------------------------------
-    # The USB console starts here as a second task beside the control loop, for example
-    #     tasks.append(asyncio.create_task(console_task(app)))
-    # It must never block: the control task above has to keep its TICK_MS period.
-    # ---------------------------------------------------------------------------------------------------
+    from hw.serial_console import SerialConsole
+
+    # The USB console beside the control loop: it awaits each received byte, so it never blocks the
+    # control task's TICK_MS period; housekeeping does the history's rare flash writes.
+    con = SerialConsole(app, app.history, machine.reset)
+    tasks = [asyncio.create_task(control(app)), asyncio.create_task(con.serve()),
+             asyncio.create_task(con.housekeeping())]
     await asyncio.gather(*tasks)
 
 
@@ -92,7 +98,7 @@ def run():
         print("evse: stopped, safe state (contactor open, pilot -12 V)")
     except BaseException as e:  # noqa: B902 -- anything at all: safe state before anything else
         _safe(app)
-        sys.print_exception(e)  # type: ignore[attr-defined]
+        sys.print_exception(e)
         print("evse: fault, safe state; the watchdog restarts the board")
 
 

@@ -3,46 +3,24 @@
 # resets the board, and the deployed firmware (.mpy from flash, main.py under asyncio, real time) runs a
 # session whose relay timing matches the core-only bench. Plus the clear errors for a missing or busy port.
 # Host tier (subprocess, pty): CPython only.
-import json
 import os
-import select
-import subprocess
-import sys
 import time
 
 import pytest
 
-from host_tests.vboard_rig import ROOT, safety_events, trace
+from host_tests.vboard_pty import make as _make
+from host_tests.vboard_pty import vboard_with
+from host_tests.vboard_rig import safety_events, trace
 
 SCENARIO = {"name": "deploy check", "duration_ms": 60000, "events": [
     {"t_ms": 500, "ev": "B"}, {"t_ms": 1000, "ev": "C"}, {"t_ms": 2500, "ev": "B"}, {"t_ms": 3000, "ev": "A"}]}
 REALTIME_TOL_MS = 150  # wall-clock scheduling on a shared host, not the firmware
 
 
-def _make(*args, timeout=240):
-    return subprocess.run(["make", "--no-print-directory"] + list(args), cwd=ROOT, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, universal_newlines=True, timeout=timeout)
-
-
 @pytest.fixture
 def vboard(tmp_path):
-    sc = tmp_path / "session.json"
-    sc.write_text(json.dumps(SCENARIO))
-    tr = tmp_path / "trace.jsonl"
-    flash = tmp_path / "flash"
-    p = subprocess.Popen([sys.executable, "-m", "tools.vboard.pty_host", "--board", "pico", "--flash", str(flash),
-                          "--scenario", str(sc), "--trace", str(tr)], cwd=ROOT, stdout=subprocess.PIPE,
-                         universal_newlines=True)
-    r, _, _ = select.select([p.stdout], [], [], 20)
-    assert r, "make vboard printed no device path"
-    line = p.stdout.readline()
-    assert line.startswith("vboard: /dev/"), line
-    path = line.split()[1]
-    try:
-        yield path, flash, tr, sc
-    finally:
-        p.terminate()
-        p.wait(10)
+    with vboard_with(tmp_path, SCENARIO) as v:
+        yield v
 
 
 def _relay_events(path, until_s=20):

@@ -10,12 +10,13 @@ _STEP_LATE_MS = 3 * TICK_MS  # a step this late is unhealthy: the dog is not fed
 class App:
     """The whole firmware for one connector: hw (build.Hw), the core (evse.charger.Charger), a watchdog."""
 
-    def __init__(self, hw, charger, wdt=None, settings=None):
+    def __init__(self, hw, charger, wdt=None, settings=None, history=None):
         self.hw = hw
         self.charger = charger
         self.io = charger.io
         self.wdt = wdt
         self.settings = settings  # the evse.settings.Settings the firmware runs on
+        self.history = history  # evse.history.History: fault counters and session log (console)
         self.steps = 0
         self.fed = 0
         self._last = None
@@ -33,6 +34,8 @@ class App:
         if hw.temp is not None:
             io.temp_dc = hw.afe.temp_dc(hw.temp.read_u16())
         self.charger.tick(now)
+        if self.history is not None:
+            self.history.observe(now, self.charger)  # ints compared only; flash writes happen elsewhere
         pilot.apply(io.pilot, io.duty)
         hw.contactor.set(io.relay, now)
         hw.lock.set(io.lock)

@@ -96,9 +96,8 @@ class VRun:
         # A scenario's console lines go to the real console over the firmware's own charger and settings,
         # as tools/sim/runner.Run does (the board's serial transport is issue 4's, not modelled here).
         from evse.console import Console
-        from evse.history import History
 
-        self.history = History(path=None)
+        self.history = self.app.history  # observed by App.step, in RAM (start(values=...))
         self.console = Console(self.ch, self.app.settings, self.history, self._clock, _discard).handle_line
         self.boots += 1
         self.k.sync_outputs(self.k.ms())
@@ -147,7 +146,6 @@ class VRun:
             except BoardReset:
                 self._boot()
             k.sync_outputs(t)
-            self.history.observe(t, self.ch)
             self.tr.observe(t, self.ch)
             self.next_tick = t + TICK_MS
             if self.skip_quiet:

@@ -1,0 +1,36 @@
+# The virtual board behind a pseudo-terminal for tests (make vboard's pty host), and `make` runs.
+# Host tier only (subprocess, pty): imported by CPython tests.
+import contextlib
+import json
+import select
+import subprocess
+import sys
+
+from host_tests.vboard_rig import ROOT
+
+
+def make(*args, timeout=240):
+    """Run `make ARGS` in the repo; stdout and stderr together."""
+    return subprocess.run(["make", "--no-print-directory"] + list(args), cwd=ROOT, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, universal_newlines=True, timeout=timeout)
+
+
+@contextlib.contextmanager
+def vboard_with(tmp_path, scenario):
+    """Start a virtual pico on a pty with a scenario; yield (device path, flash dir, trace file, scenario file)."""
+    sc = tmp_path / "session.json"
+    sc.write_text(json.dumps(scenario))
+    tr = tmp_path / "trace.jsonl"
+    flash = tmp_path / "flash"
+    p = subprocess.Popen([sys.executable, "-m", "tools.vboard.pty_host", "--board", "pico", "--flash", str(flash),
+                          "--scenario", str(sc), "--trace", str(tr)], cwd=ROOT, stdout=subprocess.PIPE,
+                         universal_newlines=True)
+    try:
+        r, _, _ = select.select([p.stdout], [], [], 20)
+        assert r, "make vboard printed no device path"
+        line = p.stdout.readline()
+        assert line.startswith("vboard: /dev/"), line
+        yield line.split()[1], flash, tr, sc
+    finally:
+        p.terminate()
+        p.wait(10)
