@@ -63,8 +63,8 @@ typecheck: $(NODE_STAMP) $(STUBS_STAMP)  ## pyright: rp2 code against rp2 stubs,
 	node_modules/.bin/pyright -p tools/typecheck/pyrightconfig.rp2.json
 	node_modules/.bin/pyright -p tools/typecheck/pyrightconfig.esp32.json
 
-test-wasm: $(NODE_STAMP)  ## the allocation proofs on the 32-bit MicroPython webassembly port
-	node tools/wasm/mptest.mjs host_tests.test_vboard_alloc
+test-wasm: $(NODE_STAMP)  ## every plain-assert test module (allocation proofs included) on the 32-bit webassembly port
+	node tools/wasm/mptest.mjs $$($(PY) tools/mptest.py --list host_tests)
 
 test-boards: mpy-check typecheck test-wasm
 

@@ -46,10 +46,18 @@ class FakeCharger:
         self.applied += 1
 
 
+_made = [0]
+
+
 def tmp_path(tag):
-    """A fresh file name in the temp folder (no tempfile module on MicroPython)."""
-    base = os.getenv("TMPDIR") or "/tmp"
-    return "%s/evse-%s-%s.json" % (base, tag, "".join(["%02x" % b for b in os.urandom(6)]))
+    """A fresh file name in the temp folder (no tempfile module on MicroPython; the webassembly port
+    has neither os.getenv nor os.urandom, and a fresh in-memory /tmp)."""
+    getenv = getattr(os, "getenv", None)
+    base = (getenv and getenv("TMPDIR")) or "/tmp"
+    urandom = getattr(os, "urandom", None)
+    _made[0] += 1
+    uniq = "".join(["%02x" % b for b in urandom(6)]) if urandom else "w%d" % _made[0]
+    return "%s/evse-%s-%s.json" % (base, tag, uniq)
 
 
 def remove(*paths):

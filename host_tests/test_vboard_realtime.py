@@ -2,6 +2,7 @@
 # App.step every TICK_MS on the virtual board (fake hardware following the real clock) while a session runs:
 # plug in, EV ready, the contactor closes. About 0.7 s of wall time. Plain asserts; MicroPython only (the
 # firmware's asyncio calls are MicroPython's: sleep_ms).
+# not on webassembly: that port's asyncio runs on the JS event loop (no asyncio.run, no real-time loop)
 import sys
 
 from tools.sim.scenario import parse

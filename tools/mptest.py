@@ -2,6 +2,7 @@
 # of every test_*.py that does not need a host-only library (pytest, hypothesis, subprocess, pty).
 # Prints failures, the modules left to CPython, and "N passed, N failed". Exit 1 on any failure.
 # Usage: micropython tools/mptest.py host_tests
+#        python3 tools/mptest.py --list host_tests   (the modules, for tools/wasm/mptest.mjs)
 import os
 import sys
 
@@ -18,13 +19,34 @@ def _host_only(path):
     return None
 
 
-def main(folder):
-    folder = folder.rstrip("/")
-    on_mp = sys.implementation.name == "micropython"
-    names = sorted(
+def _names(folder, on_mp):
+    return sorted(
         n for n in os.listdir(folder)
         if n.startswith("test_") and n.endswith(".py") and (on_mp or not n.startswith("test_mp_"))
     )
+
+
+def listing(folder):
+    """The modules a MicroPython engine runs (for the webassembly runner): one dotted name per line."""
+    folder = folder.rstrip("/")
+    for fname in _names(folder, True):
+        path = folder + "/" + fname
+        if _host_only(path):
+            continue
+        with open(path) as f:
+            text = f.read()
+        if "# not on webassembly:" in text:
+            why = text.split("# not on webassembly:", 1)[1].split("\n", 1)[0].strip()
+            sys.stderr.write("webassembly tier leaves out %s: %s\n" % (fname[:-3], why))
+            continue
+        print(folder.replace("/", ".") + "." + fname[:-3])
+    return 0
+
+
+def main(folder):
+    folder = folder.rstrip("/")
+    on_mp = sys.implementation.name == "micropython"
+    names = _names(folder, on_mp)
     pkg = folder.replace("/", ".")
     passed = failed = 0
     ran = []
@@ -59,4 +81,6 @@ def main(folder):
     return 1 if failed or not passed else 0
 
 
+if len(sys.argv) > 2 and sys.argv[1] == "--list":
+    sys.exit(listing(sys.argv[2]))
 sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "host_tests"))
