@@ -1,0 +1,46 @@
+# The firmware's RAM after boot, alone in the heap (run with -X heapsize=192K and tools/perf/stub first on
+# the path): main.start() for a board on do-nothing hardware, then gc.mem_alloc(). Prints one JSON line.
+# Usage: micropython -X heapsize=192K tools/perf/mp_boot_ram.py BOARD_FILE [ROMFS_IMAGE]
+# With a ROMFS image, the image is read first and counts as flash (not in the figure): the firmware is
+# imported from it in place, as on a board whose MicroPython is built with ROMFS (MICROPY_VFS_ROM).
+import gc
+import sys
+
+import machine  # noqa: F401  the stub hardware: built into a real board's firmware, 0 bytes of heap there
+
+_img = None
+if len(sys.argv) > 2:
+    with open(sys.argv[2], "rb") as _f:
+        _img = _f.read()  # stands in for memory-mapped flash
+gc.collect()
+base = gc.mem_alloc()  # the interpreter's own (and the flash stand-in), before any firmware module
+if _img is not None:
+    import vfs
+
+    vfs.mount(vfs.VfsRom(_img), "/rom")
+    sys.path.insert(0, "/rom")
+
+
+class _Board:
+    pass
+
+
+def main(path):
+    ns = {}
+    with open(path) as f:
+        exec(f.read(), ns)
+    brd = _Board()
+    for k in ns:
+        setattr(brd, k, ns[k])
+    sys.modules["board"] = brd
+    import main as fw
+
+    missing = "/nonexistent-evse-bench/x.json"  # no files: boots on defaults, as a fresh board does
+    app = fw.start(brd, watchdog=True, settings_path=missing, history_path=missing)
+    gc.collect()
+    after = gc.mem_alloc()
+    print('{"base": %d, "after_boot": %d, "firmware": %d, "heap_total": %d, "image": %d, "from": "%s"}' % (
+        base, after, after - base, gc.mem_alloc() + gc.mem_free(), len(_img) if _img else 0, fw.__file__))
+
+
+main(sys.argv[1])
