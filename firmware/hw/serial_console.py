@@ -1,8 +1,8 @@
 # The USB serial console as an asyncio task beside the control loop: stdin bytes into evse.console,
-# replies to stdout. It awaits every byte, so it never stalls the control task.
+# replies to stdout. It awaits every byte, so it never stalls the control task. The console itself is
+# imported on the first received byte: its code and tables (about 9 KB of RAM) are not spent on a
+# charger nobody talks to.
 import sys
-
-from evse.console import Console
 
 _FLUSH_MS = 5000  # history.flush() at most this often: it only writes when a write is due
 
@@ -15,9 +15,11 @@ class SerialConsole:
     """Console on stdin/stdout for one App; history keeps the uptime clock (it counts tick wraps)."""
 
     def __init__(self, app, history, reboot_fn, stream=None, write_fn=None):
-        self.console = Console(app.charger, app.settings, history, history.uptime_ms,
-                               write_fn or _write, reboot_fn)
+        self.app = app
         self.history = history
+        self._reboot_fn = reboot_fn
+        self._write_fn = write_fn or _write
+        self.console = None  # evse.console.Console, made on the first received byte
         # The byte stream under stdin: through the text wrapper read(1) gives a str, not a byte.
         self._stream = stream if stream is not None else getattr(sys.stdin, "buffer", sys.stdin)
 
@@ -28,12 +30,22 @@ class SerialConsole:
         import asyncio
 
         reader = asyncio.StreamReader(self._stream)
-        self.console.start()
         while True:
             b = await reader.read(1)
             if b:
                 c = b[0]
-                self.console.feed(ord(c) if isinstance(c, str) else c)
+                self.open().feed(ord(c) if isinstance(c, str) else c)
+
+    def open(self):
+        """The console, imported and started (banner and load warnings) on first use."""
+        if self.console is None:
+            from evse.console import Console
+
+            app = self.app
+            self.console = Console(app.charger, app.settings, self.history, self.history.uptime_ms,
+                                   self._write_fn, self._reboot_fn)
+            self.console.start()
+        return self.console
 
     async def housekeeping(self):
         """Slow work off the control path: the history's rare flash writes."""

@@ -58,7 +58,7 @@ def boot_ram(tree):
                        "192K"), "boot RAM " + b)
         rom = _json(_mp([STUB], [os.path.join(ROOT, "tools/perf/mp_boot_ram.py"), brd, img], "192K"),
                     "boot RAM (ROMFS) " + b)
-        res[b] = (fs["firmware"], rom["firmware"], rom.get("image", 0))
+        res[b] = (fs["firmware"], rom["firmware"], rom.get("image", 0), fs["with_console"], rom["with_console"])
     return res
 
 
