@@ -4,6 +4,10 @@ from .compat import const
 from . import faults, iodata, jsonfmt, store
 from .pilot import since
 
+TYPE_CHECKING = False  # pyright takes the block below as true; at run time nothing is imported
+if TYPE_CHECKING:
+    from typing import TypeGuard
+
 SCHEMA_VERSION = const(1)
 DEFAULT_PATH = "history.json"
 CHECKPOINT_MS = const(600000)  # while active, persist at most every 10 minutes (flash wear)
@@ -20,6 +24,7 @@ class History:
     """Per-fault counters with first/last time raised, and the last `max_sessions` sessions."""
 
     def __init__(self, path=DEFAULT_PATH, max_sessions=8):
+        # type: (str | None, int) -> None
         self.path = path
         self.max_sessions = max_sessions
         self.boot = 1  # this boot's number: one more than the stored one after load()
@@ -197,6 +202,7 @@ class History:
 
 
 def _nat(v):
+    # type: (object) -> TypeGuard[int]
     return isinstance(v, int) and v is not True and v is not False and v >= 0
 
 
