@@ -150,6 +150,7 @@ class Settings:
     """Current setting values (`values`, name -> value), their flash copy and load warnings."""
 
     def __init__(self, path=DEFAULT_PATH):
+        # type: (str | None) -> None
         self.path = path
         self.values = defaults()
         self.warnings = []  # shown on the console at boot; filled by load()
@@ -248,8 +249,9 @@ class Settings:
             if find(k) is None:
                 w.append("settings: unknown setting %s ignored" % jsonfmt.string(str(k)))
         if self.values["temp_derate_c"] >= self.values["temp_stop_c"]:
-            self.values["temp_derate_c"] = find("temp_derate_c").default
-            self.values["temp_stop_c"] = find("temp_stop_c").default
+            d = defaults()
+            self.values["temp_derate_c"] = d["temp_derate_c"]
+            self.values["temp_stop_c"] = d["temp_stop_c"]
             w.append("settings: temp_derate_c not below temp_stop_c, defaults used")
 
     def revert(self):
