@@ -342,8 +342,8 @@ class Console:
         vals = self.settings.values
         lines = ["%d settings" % len(_settings.SCHEMA)]
         rows = []
-        for name in sorted([s.name for s in _settings.SCHEMA]):
-            s = _settings.find(name)
+        for s in sorted(_settings.SCHEMA, key=lambda x: x.name):
+            name = s.name
             t = _settings.TYPE_NAMES[s.kind]
             if s.kind == _settings.T_CHOICE:
                 rng = "|".join(s.choices)
