@@ -301,9 +301,13 @@ class Run:
             if bt is not None and bt < nt:
                 nt = bt
             if nt > until:
+                self._finish(until)
                 self.t = nt
                 break
             self.t = nt
+
+    def _finish(self, until):
+        """Bring the hardware to the end of ms `until` (the bench's models need nothing)."""
 
     def run(self):
         self.advance(self.sc.duration_ms)

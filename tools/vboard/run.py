@@ -4,7 +4,7 @@
 import sys
 
 from evse.charger import TICK_MS
-from tools.sim.runner import Bench, Tracer
+from tools.sim.runner import Bench, Run, Tracer
 from tools.vboard import clock
 from tools.vboard.kernel import FRAME_US, BoardReset, Kernel
 
@@ -56,7 +56,7 @@ def setup_paths():
         del sys.modules["time"]  # the built-in was cached: let ports/time.py shadow it
 
 
-class VRun:
+class VRun(Run):
     """One scenario on the virtual board; like tools.sim.runner.Run (run(), advance(until))."""
 
     def __init__(self, sc, out, skip_quiet=True, board=None):
@@ -158,34 +158,9 @@ class VRun:
                     self._idle = True
             k.frame_end = self.next_tick * 1000
 
-    def _clock(self):
-        return self.t
-
-    def _console(self, t, line):
-        from evse.jsonfmt import string as jstr
-
-        out = self.console(line)
-        self.tr.line(t, "console", ', "in": ' + jstr(line) + ', "out": ' + jstr(out))
-
-    def advance(self, until):
-        """Run up to and including virtual ms `until`."""
-        ev = self.sc.events
-        while self.t <= until:
-            self._step(self.t)
-            nt = self.next_tick
-            if self._ei < len(ev) and ev[self._ei][0] < nt:
-                nt = ev[self._ei][0]
-            bt = self.bench.next_change(self.t)
-            if bt is not None and bt < nt:
-                nt = bt
-            if nt > until:
-                self.k.run_until(until * 1000 + 999, idle=self._idle)
-                self.t = nt
-                break
-            self.t = nt
-
-    def run(self):
-        self.advance(self.sc.duration_ms)
+    def _finish(self, until):
+        # the virtual hardware runs on to the end of the last ms (edges, IRQs, timers)
+        self.k.run_until(until * 1000 + 999, idle=self._idle)
 
 
 def _discard(text):
@@ -195,7 +170,5 @@ def _discard(text):
 def make_run(sc, out, **kw):
     """The runner for sc.board: the core-only bench for "bench", the virtual board otherwise."""
     if sc.board == "bench":
-        from tools.sim.runner import Run
-
         return Run(sc, out, **kw)
     return VRun(sc, out, **kw)
