@@ -5,6 +5,7 @@
 import sys
 
 _FLUSH_MS = 5000  # history.flush() at most this often: it only writes when a write is due
+_RETRY_MS = 100  # after a read error on the serial port, try again this much later
 
 
 def _write(s):
@@ -31,7 +32,11 @@ class SerialConsole:
 
         reader = asyncio.StreamReader(self._stream)
         while True:
-            b = await reader.read(1)
+            try:
+                b = await reader.read(1)
+            except Exception:  # the transport failed (USB gone): the console waits, charging goes on
+                await asyncio.sleep_ms(_RETRY_MS)
+                continue
             if b:
                 c = b[0]
                 self.open().feed(ord(c) if isinstance(c, str) else c)
