@@ -2,7 +2,9 @@
 # Host tier only (subprocess, pty): imported by CPython tests.
 import contextlib
 import json
+import os
 import select
+import signal
 import subprocess
 import sys
 
@@ -10,9 +12,17 @@ from host_tests.vboard_rig import ROOT
 
 
 def make(*args, timeout=240):
-    """Run `make ARGS` in the repo; stdout and stderr together."""
-    return subprocess.run(["make", "--no-print-directory"] + list(args), cwd=ROOT, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, universal_newlines=True, timeout=timeout)
+    """Run `make ARGS` in the repo; stdout and stderr together. On timeout the whole process group (make,
+    mpremote under it) is killed and the result says so, so a stuck board fails the test, not the run."""
+    p = subprocess.Popen(["make", "--no-print-directory"] + list(args), cwd=ROOT, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, universal_newlines=True, start_new_session=True)
+    try:
+        out, _ = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        out, _ = p.communicate()
+        out += "\nTIMEOUT after %d s: make %s was killed" % (timeout, " ".join(args))
+    return subprocess.CompletedProcess(p.args, p.returncode, out, None)
 
 
 @contextlib.contextmanager

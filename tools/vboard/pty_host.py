@@ -48,6 +48,40 @@ def _start(opts, slave):
                             start_new_session=True, preexec_fn=_controlling_tty)
 
 
+READY = (b">>> ", b"vboard: running main.py")  # vboot.py's REPL prompt, or the firmware starting
+READY_S = 30.0  # a loaded 2-core machine can take seconds to start the interpreter
+WRITE_S = 0.5  # how long a write may wait for room before the rest is dropped (nobody reading)
+
+
+def _wait_ready(board_m):
+    """Read the board's first output until it is ready for a person or mpremote (or READY_S passes)."""
+    seen = b""
+    end = time.time() + READY_S
+    while time.time() < end and not any(r in seen for r in READY):
+        r, _, _ = select.select([board_m], [], [], 0.2)
+        if r:
+            try:
+                seen += os.read(board_m, 4096)
+            except OSError:
+                break
+    if READY[1] in seen:
+        time.sleep(0.3)  # main.py imports and starts its console task
+
+
+def _write_all(fd, data):
+    """Write all of data, waiting up to WRITE_S for room; a partial write is finished, not dropped."""
+    end = time.time() + WRITE_S
+    while data:
+        try:
+            n = os.write(fd, data)
+            data = data[n:]
+        except BlockingIOError:
+            left = end - time.time()
+            if left <= 0:
+                return  # nobody is reading that side: drop the rest rather than stall the board
+            select.select([], [fd], [], left)
+
+
 def _controlling_tty():
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
@@ -66,10 +100,13 @@ def main(argv):
     termios.tcsetattr(board_s, termios.TCSANOW, attrs)
     os.set_blocking(user_m, False)  # nobody connected: drop output rather than stall the board
     path = os.ttyname(user_s)
-    print("vboard: %s  (board %s, flash %s)" % (path, opts["board"], opts["flash"]), flush=True)
     stop = []
     signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
     proc = _start(opts, board_s)
+    # Say where the board is only once it is up: bytes sent before its REPL has set up the terminal can be
+    # flushed away by that set-up, and mpremote would then wait for an answer for ever.
+    _wait_ready(board_m)
+    print("vboard: %s  (board %s, flash %s)" % (path, opts["board"], opts["flash"]), flush=True)
     try:
         while not stop:
             r, _, _ = select.select([board_m, user_m], [], [], 0.2)
@@ -82,10 +119,7 @@ def main(argv):
                 if reset:
                     data = data.replace(MARKER, b"")
                 if data:
-                    try:
-                        os.write(user_m if fd == board_m else board_m, data)
-                    except BlockingIOError:
-                        pass
+                    _write_all(user_m if fd == board_m else board_m, data)
                 if reset:
                     proc.kill()
                     proc.wait(5)
