@@ -79,6 +79,6 @@ clean:
 	rm -rf build .pytest_cache .hypothesis
 
 .PHONY: bench
-bench: $(STAMP)  ## measure the budgets on real runs and write docs/performance.md
+bench: $(STAMP) $(NODE_STAMP)  ## measure the budgets on real runs and write docs/performance.md
 	@command -v valgrind >/dev/null || echo "bench: valgrind not found: no RP2040 estimate (sudo apt-get install valgrind)"
 	$(PY) -m tools.perf
