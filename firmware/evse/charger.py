@@ -320,18 +320,16 @@ class Charger:
                     self._withdraw_t = now
             else:
                 io.relay = False
-                self._withdraw = False
         elif can_close and live != 1:
             # (A load side still live under an open command is a weld being timed: closing on it would
             # re-energise a welded contactor and hide the weld. J1772-NUMBERS "Ground and contactor".)
             if self.rcd.phase == RCD_PASSED:
-                io.relay = True
+                io.relay = True  # the pass is dropped below: it serves this close only
                 self.closes += 1
-                self.rcd.cancel()  # a pass serves one close only
             elif not self.rcd.testing() and self.rcd.phase != RCD_FAILED:
                 self.rcd.start_selftest(now)
         if not io.relay:
-            self._withdraw = False
+            self._withdraw = False  # opened above, or by rcd_irq() since the last tick
         if self.rcd.phase == RCD_PASSED:
             # A pass serves the close on the tick it is obtained, never a later one: if something else
             # held the close back meanwhile, the monitor is tested again when the close can happen.
