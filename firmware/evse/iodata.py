@@ -56,6 +56,7 @@ class Config:
     def __init__(self):
         self.max_current_ma = 32000  # installation limit (breaker rating), setting max_current_a
         self.board_max_ma = 80000  # what the board's power stage is rated for
+        self.runtime_ma = 1000000  # the lowest runtime limit (console `limit`, later MQTT, OCPP); none
         self.ventilation = False  # allow charging in state D
         self.socket = SOCKET_TETHERED
         self.pp_sense = False  # tethered J1772 cable whose latch (S3) the EVSE senses
