@@ -401,8 +401,21 @@ def test_factory_reset_changes_nothing_when_the_save_fails():
 
 
 def test_without_a_path_settings_live_in_ram_only():
+    """The simulator's settings: no file is ever written, the flash copy is kept in RAM (review defect 6:
+    a scenario's save wrote settings.json into the caller's directory)."""
+    import os
+
+    here = sorted(os.listdir("."))
     s = Settings(path=None)
     s.set("max_current_a", "20")
-    assert s.save() is False
     s.load()
-    assert s.values == settings.defaults() and s.warnings == []
+    assert s.values == settings.defaults() and s.warnings == []  # unsaved: gone
+    s.set("max_current_a", "20")
+    assert s.save() is True and not s.dirty()
+    s.set("max_current_a", "25")
+    s.load()
+    assert s.values["max_current_a"] == 20 and s.warnings == []  # the saved copy, from RAM
+    s.preset({"max_current_a": 16, "socket": "type2"})
+    assert s.read() == ({"max_current_a": 16, "socket": "type2"}, [])
+    assert s.factory_reset() and s.read()[0] == settings.defaults()
+    assert sorted(os.listdir(".")) == here

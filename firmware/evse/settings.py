@@ -151,29 +151,43 @@ class Settings:
 
     def __init__(self, path=DEFAULT_PATH):
         # type: (str | None) -> None
-        self.path = path
+        self.path = path  # None: the "flash copy" is kept in RAM (the simulator never writes a file)
         self.values = defaults()
         self.warnings = []  # shown on the console at boot; filled by load()
+        self.save_pending = False  # a save staged while the contactor was closed: flush() writes it
         self._saved = defaults()
+
+    def preset(self, values):
+        """Use values as both the current and the flash copy (the simulator's scenario settings)."""
+        self.values = dict(values)
+        self._saved = dict(values)
 
     def get(self, name):
         """Current value of a setting (KeyError if unknown)."""
         return self.values[name]
 
-    def set(self, name, text):
-        """Validate text for a setting and apply it: (ok, err_code, message). Changes nothing on error."""
+    def validate(self, name, text):
+        """Check text for a setting against its type, range and the other settings, changing nothing:
+        (ok, value, err_code, message)."""
         s = find(name)
         if s is None:
-            return False, errcodes.UNKNOWN_SETTING, "unknown setting"
+            return False, None, errcodes.UNKNOWN_SETTING, "unknown setting"
         ok, v, code, msg = parse(s, text)
         if not ok:
-            return False, code, msg
+            return False, None, code, msg
         if name == "temp_derate_c" and v >= self.values["temp_stop_c"]:
-            return False, errcodes.CONFLICT, "must be below temp_stop_c (%d)" % self.values["temp_stop_c"]
+            return False, None, errcodes.CONFLICT, "must be below temp_stop_c (%d)" % self.values["temp_stop_c"]
         if name == "temp_stop_c" and v <= self.values["temp_derate_c"]:
-            return False, errcodes.CONFLICT, "must be above temp_derate_c (%d)" % self.values["temp_derate_c"]
-        self.values[name] = v
-        return True, 0, show(s, v)
+            return False, None, errcodes.CONFLICT, "must be above temp_derate_c (%d)" % self.values["temp_derate_c"]
+        return True, v, 0, show(s, v)
+
+    def set(self, name, text):
+        """Validate text for a setting and apply it: (ok, err_code, message). Changes nothing on error.
+        (At run time the command layer, evse/commands.py, does this with the session's rules.)"""
+        ok, v, code, msg = self.validate(name, text)
+        if ok:
+            self.values[name] = v
+        return ok, code, msg
 
     def dirty(self):
         """True if the current values differ from the flash copy."""
@@ -204,30 +218,48 @@ class Settings:
     def save(self):
         """Write the values to flash atomically. True on success; False (nothing lost) on an OSError
         or without a path (path=None: values live in RAM only, as on the simulator)."""
-        if self.path is None:
-            return False
-        try:
-            store.write_atomic(self.path, self.text())
-        except OSError:
-            return False
+        if self.path is not None:
+            try:
+                store.write_atomic(self.path, self.text())
+            except OSError:
+                return False
         self._saved = dict(self.values)
+        self.save_pending = False
         return True
+
+    def flush(self, contactor_closed):
+        """Write a staged save once the contactor is open (flash writes stop interrupts on rp2 and the
+        cache on esp32, so none happens during an energised session). True if one was written."""
+        if self.save_pending and not contactor_closed:
+            return self.save()
+        return False
 
     def load(self):
         """Read the values from flash. Never raises: bad parts fall back to defaults with a warning."""
-        self.warnings = []
-        self.values = defaults()
-        try:
-            self._load()
-        except Exception:  # belt and braces: whatever happened, run on defaults
-            self.values = defaults()
-            self.warnings.append("settings: unreadable, using defaults")
-        self._saved = dict(self.values)
+        self.adopt(*self.read())
 
-    def _load(self):
-        w = self.warnings
+    def adopt(self, values, warnings):
+        """Take values (as read()) as both the current values and the flash copy."""
+        self.values = values
+        self.warnings = warnings
+        self._saved = dict(values)
+        self.save_pending = False
+
+    def read(self):
+        """(values, warnings) as stored on flash (the RAM copy without a path), changing nothing here.
+        Never raises: bad parts fall back to defaults with a warning."""
         if self.path is None:
-            return
+            return dict(self._saved), []
+        vals = defaults()
+        w = []
+        try:
+            self._read(vals, w)
+        except Exception:  # belt and braces: whatever happened, run on defaults
+            vals = defaults()
+            w.append("settings: unreadable, using defaults")
+        return vals, w
+
+    def _read(self, values, w):
         obj, problem = store.load(self.path)
         if obj is None:
             if problem is not None:
@@ -242,16 +274,16 @@ class Settings:
             if s.name in vals:
                 v = vals[s.name]
                 if valid(s, v):
-                    self.values[s.name] = v
+                    values[s.name] = v
                 else:
                     w.append("settings: bad %s, default used" % s.name)
         for k in sorted(vals):
             if find(k) is None:
                 w.append("settings: unknown setting %s ignored" % jsonfmt.string(str(k)))
-        if self.values["temp_derate_c"] >= self.values["temp_stop_c"]:
+        if values["temp_derate_c"] >= values["temp_stop_c"]:
             d = defaults()
-            self.values["temp_derate_c"] = d["temp_derate_c"]
-            self.values["temp_stop_c"] = d["temp_stop_c"]
+            values["temp_derate_c"] = d["temp_derate_c"]
+            values["temp_stop_c"] = d["temp_stop_c"]
             w.append("settings: temp_derate_c not below temp_stop_c, defaults used")
 
     def revert(self):
