@@ -145,6 +145,7 @@ class VRun(Run):
                 self.app.step(t)
             except BoardReset:
                 self._boot()
+            self.app.settings.flush(self.ch.io.relay)  # the housekeeping task's staged save, once open
             k.sync_outputs(t)
             self.tr.observe(t, self.ch)
             self.next_tick = t + TICK_MS
