@@ -306,7 +306,7 @@ class Commands:
         if self.charger.io.relay:
             # No flash write during an energised session (rp2 stops interrupts, esp32 its flash cache):
             # staged, written by the housekeeping task once the contactor opens.
-            self.settings.save_pending = True
+            self.settings.stage()
             return Result(True, 0, "staged: written when the contactor opens",
                           [("saved", False), ("pending", True)])
         if not self.settings.save():
@@ -326,7 +326,7 @@ class Commands:
         if self.charger.io.relay:
             self._change(new)
             self.settings.warnings = []
-            self.settings.save_pending = True
+            self.settings.stage()
             return Result(True, 0, "defaults restored; save staged until the contactor opens",
                           [("saved", False), ("pending", True)])
         self._check(new)

@@ -155,6 +155,7 @@ class Settings:
         self.values = defaults()
         self.warnings = []  # shown on the console at boot; filled by load()
         self.save_pending = False  # a save staged while the contactor was closed: flush() writes it
+        self._staged = None  # the values as they were when that save was asked for
         self._saved = defaults()
 
     def preset(self, values):
@@ -211,27 +212,35 @@ class Settings:
         config.temp_restore_dc = v["temp_derate_c"] * 10 - _RESTORE_HYST_DC
         config.temp_stop_dc = v["temp_stop_c"] * 10
 
-    def text(self):
-        """The file contents for the current values."""
-        return jsonfmt.dumps({"schema": SCHEMA_VERSION, "settings": self.values}) + "\n"
+    def text(self, values=None):
+        """The file contents for the current values (or for values)."""
+        return jsonfmt.dumps({"schema": SCHEMA_VERSION, "settings": self.values if values is None else values}) + "\n"
 
-    def save(self):
-        """Write the values to flash atomically. True on success; False (nothing lost) on an OSError
-        or without a path (path=None: values live in RAM only, as on the simulator)."""
+    def save(self, values=None):
+        """Write the values (or values) to flash atomically. True on success; False (nothing lost) on an
+        OSError. Without a path the flash copy is kept in RAM (the simulator writes no file)."""
+        vals = dict(self.values if values is None else values)
         if self.path is not None:
             try:
-                store.write_atomic(self.path, self.text())
+                store.write_atomic(self.path, self.text(vals))
             except OSError:
                 return False
-        self._saved = dict(self.values)
+        self._saved = vals
         self.save_pending = False
+        self._staged = None
         return True
+
+    def stage(self):
+        """Ask for a save of the values as they are now, written by flush() once the contactor is open."""
+        self._staged = dict(self.values)
+        self.save_pending = True
 
     def flush(self, contactor_closed):
         """Write a staged save once the contactor is open (flash writes stop interrupts on rp2 and the
-        cache on esp32, so none happens during an energised session). True if one was written."""
+        cache on esp32, so none happens during an energised session). True if one was written; a failed
+        write stays pending and is tried again."""
         if self.save_pending and not contactor_closed:
-            return self.save()
+            return self.save(self._staged)
         return False
 
     def load(self):
@@ -244,6 +253,7 @@ class Settings:
         self.warnings = warnings
         self._saved = dict(values)
         self.save_pending = False
+        self._staged = None
 
     def read(self):
         """(values, warnings) as stored on flash (the RAM copy without a path), changing nothing here.

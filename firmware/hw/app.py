@@ -20,6 +20,7 @@ class App:
         self.steps = 0
         self.fed = 0
         self._last = None
+        self._commands = None
 
     def step(self, now):
         """One control period at now (ms). Loop context."""
@@ -56,6 +57,16 @@ class App:
         if self.hw.contactor.pending(now):
             return -1
         return self.charger.idle_until(now)
+
+    def commands(self, clock_ms_fn, reboot_fn=None):
+        """The firmware's one command layer (evse.commands.Commands), shared by every front end (the
+        console now; MQTT, web and OCPP later). Imported on first use: a charger nobody talks to does not
+        spend its RAM."""
+        if self._commands is None:
+            from evse.commands import Commands
+
+            self._commands = Commands(self.charger, self.settings, self.history, clock_ms_fn, reboot_fn)
+        return self._commands
 
     def safe(self):
         """Force the safe state through the drivers: contactor open, pilot -12 V, test winding off."""

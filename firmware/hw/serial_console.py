@@ -47,10 +47,21 @@ class SerialConsole:
             from evse.console import Console
 
             app = self.app
+            cmd = app.commands(self.history.uptime_ms, self._reboot)
             self.console = Console(app.charger, app.settings, self.history, self.history.uptime_ms,
-                                   self._write_fn, self._reboot_fn)
+                                   self._write_fn, self._reboot, commands=cmd)
             self.console.start()
         return self.console
+
+    def _reboot(self):
+        """The console's `reboot`: safe state first (contactor open, pilot -12 V), then a save staged
+        during the session is written (no longer under load), then the board restarts."""
+        app = self.app
+        try:
+            app.safe()
+            app.settings.flush(False)
+        finally:
+            self._reboot_fn()
 
     async def housekeeping(self):
         """Slow work off the control path: the history's rare flash writes."""
@@ -59,3 +70,4 @@ class SerialConsole:
         while True:
             await asyncio.sleep_ms(_FLUSH_MS)
             self.history.flush()
+            self.app.settings.flush(self.app.io.relay)  # a save staged during a session, once open

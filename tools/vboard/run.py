@@ -98,7 +98,8 @@ class VRun(Run):
         from evse.console import Console
 
         self.history = self.app.history  # observed by App.step, in RAM (start(values=...))
-        self.console = Console(self.ch, self.app.settings, self.history, self._clock, _discard).handle_line
+        self.console = Console(self.ch, self.app.settings, self.history, self._clock, _discard,
+                               commands=self.app.commands(self._clock)).handle_line
         self.boots += 1
         self.k.sync_outputs(self.k.ms())
         self.k.frame_end = self.next_tick * 1000
