@@ -343,7 +343,7 @@ class Commands:
             self.set_limit(caller.name, None)
         else:
             ok, v, code, msg = _settings.parse(_LIMIT, a)
-            if not ok:
+            if not ok or not isinstance(v, int):
                 raise CommandError(code, "limit: %s" % msg)
             self.set_limit(caller.name, v * 1000)
         rt = self.charger.config.runtime_ma
