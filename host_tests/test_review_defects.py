@@ -313,3 +313,44 @@ def test_defect7_a_diode_lost_while_sleeping_is_found_once_the_pwm_is_back():
         assert d and d[0]["t_ms"] - 10000 <= OPEN_LIMIT_MS, (board, d)
         opened = _rows(rows, "relay", 10000, closed=False)
         assert opened and opened[0]["t_ms"] == d[0]["t_ms"], board
+
+
+# -- our own probes (issue 8: think of what would break it) ---------------------------------------------
+
+
+def test_probe_a_flickering_limit_changes_the_duty_at_most_twice_in_any_5s():
+    """A front end hammering the limit (6 A / 80 A every 50 ms while charging): every fall is applied at
+    once, but rises wait for the 5 s rule, so the EV's charger is stepped at most twice (a fall and a
+    rise) in any 5 s window, and the offer never exceeds the limit in force after the tick."""
+    ev = [{"t_ms": 1000, "ev": "B"}, {"t_ms": 2000, "ev": "C"}]
+    t = 3000
+    while t < 13000:
+        ev.append({"t_ms": t, "console": "limit 6" if (t // 50) % 2 == 0 else "limit none"})
+        t += 50
+    for board in BOARDS:
+        rows, run = _run({"duration_ms": 15000, "events": ev}, board)
+        changes = [r["t_ms"] for r in _rows(rows, "pilot", 2100)]
+        for i in range(len(changes)):
+            window = [c for c in changes if changes[i] <= c < changes[i] + CHANGE_INTERVAL_MS]
+            assert len(window) <= 2, (board, changes)
+        # whenever the limit is 6 A, the PWM offers 6 A one tick later
+        limit6 = [r["t_ms"] for r in _rows(rows, "console") if r["in"] == "limit 6"]
+        for lt in limit6:
+            cur = None
+            for r in rows:
+                if r["event"] == "pilot" and r["t_ms"] <= lt + TICK_MS:
+                    cur = r
+            assert cur is not None and cur["amps"] == 6, (board, lt, cur)
+
+
+def test_probe_a_vehicle_plugged_in_while_disabled_gets_the_installation_of_the_moment_it_is_seen():
+    """disable, a vehicle arrives unseen (-12 V on the pilot), the socket type is changed, enable: the
+    session starts on the new installation settings; nothing was energised meanwhile."""
+    obj = {"duration_ms": 8000, "events": [{"t_ms": 100, "console": "disable"}, {"t_ms": 500, "ev": "C"},
+                                           {"t_ms": 1000, "console": "set socket type2"},
+                                           {"t_ms": 1100, "pp_ohm": 680}, {"t_ms": 2000, "console": "enable"}]}
+    for board in BOARDS:
+        rows, run = _run(obj, board)
+        assert not _rows(rows, "relay", 1, closed=True)[0]["t_ms"] < 2000, board
+        assert _max_amps_after(rows, 2000) == 20, board  # the 680 ohm coding of the new socket setting
+        assert _lock_held_while_energised(rows) is None, board
