@@ -42,7 +42,7 @@ COMMANDS = (
     ("set", True, "set <name> <value>", "change a setting now (save keeps it)"),
     ("settings", False, "settings", "every setting: type, range, unit, default, value"),
     ("sleep", True, "sleep", "stop offering current; contactor opens when the EV stops"),
-    ("status", False, "status", "state, pilot, contactor, faults, temperature, limits, uptime"),
+    ("status", False, "status [long]", "state, offer, contactor, faults, temperature, uptime; long: all"),
     ("unlock", False, "unlock <pin>", "allow writes for 5 minutes"),
     ("version", False, "version", "firmware and interpreter version"),
 )
@@ -225,12 +225,15 @@ class Commands:
     # ---- commands: each takes (caller, argument words) and returns a Result
 
     def _c_status(self, caller, args):
-        _no_args(args, "status")
+        if len(args) > 1 or (args and _settings.lower_ascii(args[0]) != "long"):
+            raise CommandError(errcodes.USAGE, "usage: status [long]")
         p = self.snapshot()
         v = {}
         for k, x in p:
             v[k] = x
         temp = v["temp_dc"]
+        if not args:
+            return Result(True, 0, _short_status(v), p)
         rt = v["runtime_limit_ma"]
         text = "state=%s pilot=%s duty=%s offer=%s contactor=%s faults=%s latched=%s temp=%s " \
                "limit=%s cable=%s enabled=%s sleeping=%s uptime=%s" % (
@@ -475,6 +478,31 @@ _LIMIT = _settings.Setting("limit", _settings.T_INT, 0, 80, None, "A", 80, "")
 
 
 # ---- helpers (also used by the front ends to render)
+
+_STATUS_COLS = const(77)  # `status` fits an 80-column terminal with its "OK " in front
+
+
+def _short_status(v):
+    """The one-line status for a person: state, offer, contactor, temperature, uptime, then as many fault
+    names as fit in 80 columns (the count of the rest as +N)."""
+    temp = v["temp_dc"]
+    head = "state=%s offer=%s%s contactor=%s temp=%s up=%s%s" % (
+        v["state"], amps(v["offered_ma"]) if v["pilot"] == "pwm" else "-",
+        "" if v["enabled"] else "(disabled)" if not v["sleeping"] else "(sleeping)",
+        v["contactor"], "none" if temp is None else tenths(temp) + "C", hms(v["uptime_s"] * 1000),
+        " save=pending" if v["save_pending"] else "")
+    names = v["faults"]
+    if not names:
+        return head + " faults=none"
+    out = head + " faults="
+    for i in range(len(names)):
+        rest = len(names) - i - 1
+        more = ",+%d" % rest if rest else ""
+        piece = ("," if i else "") + names[i]
+        if len(out) + len(piece) + len(more) > _STATUS_COLS:
+            return out + ("+%d" % (rest + 1) if not i else ",+%d" % (rest + 1))
+        out += piece
+    return out
 
 
 def _elapsed(now, t0):

@@ -8,11 +8,13 @@ from . import settings as _settings
 from .commands import Caller, Commands, COMMANDS
 
 MAX_LINE = const(120)  # bytes; a longer line is discarded with ERR 5
+PROMPT = "evse> "  # after the banner and every reply, for a person (echo on, text mode)
 
 _BS = const(8)
 _TAB = const(9)
 _LF = const(10)
 _CR = const(13)
+_CTRL_U = const(21)  # erase the whole line, as in a shell
 _DEL = const(127)
 
 # The console's own commands: how it renders, not what the charger does. Merged into `help`.
@@ -52,7 +54,7 @@ class Console:
         self._buf = bytearray(MAX_LINE)
         self._n = 0
         self._long = False  # the line passed MAX_LINE bytes
-        self._ctrl = False  # the line held a forbidden control byte
+        self._ctrl = -1  # the first forbidden control byte in the line, or -1
         self._after_cr = False  # swallow the LF of a CR LF pair
         self._after = None  # what the last command asked to run once its reply is out (reboot)
 
@@ -63,6 +65,7 @@ class Console:
         self._write("EVSE %s console: type help\r\n" % VERSION)
         for w in self.warnings():
             self._write("WARN %s\r\n" % w)
+        self._prompt()
 
     def warnings(self):
         """Load warnings of the settings and the history."""
@@ -74,12 +77,14 @@ class Console:
             self._feed(b)
         except Exception:
             self._n = 0
-            self._long = self._ctrl = False
+            self._long = False
+            self._ctrl = -1
             self._write(self._err(errcodes.INTERNAL, "internal") + "\r\n")
 
     def _feed(self, b):
         if not isinstance(b, int) or b < 0 or b > 255:
-            self._ctrl = True
+            if self._ctrl < 0:
+                self._ctrl = 256  # not a byte at all
             return
         if b == _LF and self._after_cr:
             self._after_cr = False
@@ -94,8 +99,16 @@ class Console:
                 while self._n > 0 and (self._buf[self._n] & 0xC0) == 0x80:
                     self._n -= 1
                 self._echo("\b \b")
+        elif b == _CTRL_U:
+            while self._n > 0:  # one erase per character typed, as the echo showed it
+                self._n -= 1
+                if (self._buf[self._n] & 0xC0) != 0x80:
+                    self._echo("\b \b")
+            self._long = False
+            self._ctrl = -1
         elif b < 0x20 and b != _TAB:
-            self._ctrl = True
+            if self._ctrl < 0:
+                self._ctrl = b
         elif self._n >= MAX_LINE:
             self._long = True
         else:
@@ -112,23 +125,28 @@ class Console:
         long = self._long
         ctrl = self._ctrl
         self._n = 0
-        self._long = self._ctrl = False
+        self._long = False
+        self._ctrl = -1
         if long:
             reply = self._err(errcodes.LINE_TOO_LONG, "line too long")
-        elif ctrl:
-            reply = self._err(errcodes.CONTROL_BYTE, "control character in line")
+        elif ctrl >= 0:
+            reply = self._err(errcodes.CONTROL_BYTE, _ctrl_msg(ctrl))
         elif not _utf8_ok(self._buf, n):
             reply = self._err(errcodes.BAD_UTF8, "invalid UTF-8")
         else:
             reply = self._line(bytes(self._buf[:n]).decode())
         if reply:
             self._write(reply.replace("\n", "\r\n") + "\r\n")
+        self._prompt()  # also after an empty line: a person sees the board is alive
         self._after_reply()
 
     def _echo(self, s):
         # People get their typing back; json mode is for programs, whose stream stays pure JSON lines.
         if self.settings.values.get("console_echo") and not self.json:
             self._write(s)
+
+    def _prompt(self):
+        self._echo(PROMPT)
 
     def _write(self, s):
         try:
@@ -172,7 +190,7 @@ class Console:
         for c in text:
             n = ord(c)
             if (n < 0x20 and n != _TAB) or n == _DEL:
-                raise ConsoleError(errcodes.CONTROL_BYTE, "control character in line")
+                raise ConsoleError(errcodes.CONTROL_BYTE, _ctrl_msg(n))
         words = _words(text)
         if not words:
             return ""
@@ -218,6 +236,13 @@ class Console:
 
 
 # ---- helpers
+
+
+def _ctrl_msg(b):
+    if b > 255:
+        return "control character in line (not a byte)"
+    name = "0x03 (Ctrl-C)" if b == 3 else "0x%02x" % b
+    return "control character %s in line" % name
 
 
 def _words(text):
