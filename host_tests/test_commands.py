@@ -159,3 +159,26 @@ def test_reboot_runs_only_after_the_answer():
     assert res.ok and r.reboots == 0 and res.after is not None
     res.after()
     assert r.reboots == 1
+
+
+def test_diag_shows_the_live_readings_and_the_boards_raw_ones_without_changing_anything():
+    r = Rig()
+    io = r.ch.io
+    io.cp_high_mv = 5980
+    io.cp_low_mv = -11950
+    io.pp_ohm = 221
+    io.relay_v = 1
+    io.temp_dc = 312
+    r.cmd = Commands(r.ch, r.settings, None, lambda: r.t, None,
+                     lambda: [("cp_counts_high", 40000), ("sampler_isr_high", 7)])
+    before = dict(r.settings.values)
+    res = r.do("diag")
+    d = dict(res.pairs)
+    assert res.ok and d["cp_high_mv"] == 5980 and d["cp_low_mv"] == -11950 and d["pp_ohm"] == 221
+    assert d["load_side"] == "live" and d["temp_dc"] == 312 and d["cp_counts_high"] == 40000
+    assert "cp_high_mv=5980" in res.text and "sampler_isr_high=7" in res.text
+    assert r.settings.values == before and not r.ch.calls
+    io.cp_low_mv = iodata.NO_SAMPLE
+    io.pp_ohm = iodata.PP_OPEN
+    d = dict(r.do("diag").pairs)
+    assert d["cp_low_mv"] is None and d["pp_ohm"] is None

@@ -26,6 +26,7 @@ SESSION_LOCKED = ("cable_current_a", "pp_sense", "socket", "temp_derate_c", "tem
 
 # name, needs authorisation (the PIN when one is set), usage, help. Sorted by name.
 COMMANDS = (
+    ("diag", False, "diag", "live measured values and raw readings, for bring-up; charging goes on"),
     ("disable", True, "disable", "stop service: pilot -12 V (state F), contactor open"),
     ("enable", True, "enable", "back to normal service"),
     ("factory-reset", True, "factory-reset", "restore every default (PIN too) and save"),
@@ -85,11 +86,13 @@ def _noop():
 
 
 class Commands:
-    """Commands(charger, settings, history, clock_ms_fn, reboot_fn=None); history may be None.
-    clock_ms_fn() returns milliseconds (monotonic; one wrap of a ticks_ms-like clock is tolerated)."""
+    """Commands(charger, settings, history, clock_ms_fn, reboot_fn=None, diag_fn=None); history may be
+    None. clock_ms_fn() returns milliseconds (monotonic; one wrap of a ticks_ms-like clock is tolerated).
+    diag_fn() gives the board's raw readings as (key, value) pairs (hw.app.App.diag)."""
 
-    def __init__(self, charger, settings, history, clock_ms_fn, reboot_fn=None):
+    def __init__(self, charger, settings, history, clock_ms_fn, reboot_fn=None, diag_fn=None):
         self.charger = charger
+        self._diag_fn = diag_fn
         self.settings = settings
         self.history = history
         self._clock = clock_ms_fn
@@ -248,6 +251,36 @@ class Commands:
         if v["save_pending"]:
             text += " save=pending"
         return Result(True, 0, text, p)
+
+    def _c_diag(self, caller, args):
+        _no_args(args, "diag")
+        c = self.charger
+        io = c.io
+        lo = None if io.cp_low_mv == iodata.NO_SAMPLE else io.cp_low_mv
+        pp = None if io.pp_ohm == iodata.PP_OPEN else io.pp_ohm
+        temp = None if io.temp_dc == iodata.TEMP_NONE else io.temp_dc
+        if not c.inst.relay_sense or io.relay_v < 0:
+            load = None
+        else:
+            load = "live" if io.relay_v == 1 else "dead"
+        p = [("cp_high_mv", io.cp_high_mv), ("cp_low_mv", lo), ("pp_ohm", pp), ("earth", bool(io.ground)),
+             ("load_side", load), ("trip", bool(io.rcd)), ("temp_dc", temp), ("lock_ok", bool(io.lock_ok)),
+             ("pilot", iodata.PILOT_NAMES[io.pilot]), ("contactor", "closed" if io.relay else "open")]
+        if self._diag_fn is not None:
+            p.extend(self._diag_fn())
+        words = []
+        for k, v in p:
+            if v is None:
+                v = "-"
+            elif v is True or v is False:
+                v = "yes" if v else "no"
+            words.append("%s=%s" % (k, v))
+        lines = [" ".join(words[:6])]
+        i = 6
+        while i < len(words):
+            lines.append("  " + " ".join(words[i:i + 5]))
+            i += 5
+        return Result(True, 0, "\n".join(lines), p)
 
     def _c_get(self, caller, args):
         if len(args) != 1:
