@@ -4,7 +4,7 @@
 import sys
 
 from .compat import const
-from . import VERSION, errcodes, faults, iodata
+from . import VERSION, errcodes, faults, iodata, pinhash
 from . import settings as _settings
 
 UNLOCK_MS = const(300000)  # `unlock` lasts 5 minutes of clock time
@@ -40,6 +40,7 @@ COMMANDS = (
     ("revert", True, "revert", "drop unsaved changes: reload settings from flash"),
     ("save", True, "save", "write settings to flash (after the contactor opens)"),
     ("selftest", True, "selftest", "run the residual-current self-test now"),
+    ("service", True, "service", "let Ctrl-C stop the charger into the REPL (mpremote) until reboot"),
     ("set", True, "set <name> <value>", "change a setting now (save keeps it)"),
     ("settings", False, "settings", "every setting: type, range, unit, default, value"),
     ("sleep", True, "sleep", "stop offering current; contactor opens when the EV stops"),
@@ -103,6 +104,7 @@ class Commands:
         self._lockouts = 0
         self._lockout_ms = 0  # 0: no lockout running
         self._lockout_t = 0
+        self.service = False  # `service` given: Ctrl-C may stop the firmware into the REPL until reboot
 
     # ---- the one entry point
 
@@ -478,7 +480,7 @@ class Commands:
                 wait = (self._lockout_ms - gone + 999) // 1000
                 raise CommandError(errcodes.LOCKED_OUT, "too many wrong PINs, wait %d s" % wait)
             self._lockout_ms = 0
-        if _same(args[0], pin):
+        if pinhash.check(args[0], pin):
             self._unlock(caller)
             self._wrong = 0
             self._lockouts = 0
@@ -498,6 +500,16 @@ class Commands:
         self._lockout_ms = ms
         self._lockout_t = now
         raise CommandError(errcodes.WRONG_PIN, "wrong PIN, next try in %d s" % (ms // 1000))
+
+    def ctrl_c_allowed(self):
+        """Ctrl-C may stop the firmware (into the REPL, where no PIN applies): no PIN set, or `service`."""
+        return self.service or not self.settings.values.get("pin", "")
+
+    def _c_service(self, caller, args):
+        _no_args(args, "service")
+        self.service = True
+        return Result(True, 0, "service mode until reboot: Ctrl-C stops the charger (safe state) and opens "
+                      "the REPL for mpremote", [("service", True)])
 
     def _c_lock(self, caller, args):
         _no_args(args, "lock")
@@ -563,16 +575,6 @@ def jval(s, v):
     if s.kind == _settings.T_PIN:
         return "****" if v else ""
     return v
-
-
-def _same(a, b):
-    """Compare in time independent of where they differ."""
-    if len(a) != len(b):
-        return False
-    d = 0
-    for i in range(len(a)):
-        d |= ord(a[i]) ^ ord(b[i])
-    return d == 0
 
 
 def fault_names(mask):

@@ -1,18 +1,19 @@
 # Installation settings: the schema, validation of typed-in values, mapping onto iodata.Config,
 # and persistence as a small JSON file on flash (atomic save, see store.py).
 from .compat import const
-from . import errcodes, iodata, jsonfmt, store
+from . import errcodes, iodata, jsonfmt, pinhash, store
 
 T_INT = const(0)
 T_BOOL = const(1)
 T_CHOICE = const(2)
-T_PIN = const(3)  # "" (no PIN) or a string of 4..8 ASCII digits
+T_PIN = const(3)  # typed as 4..8 ASCII digits; kept as "" (no PIN) or its salted hash (pinhash.py)
 TYPE_NAMES = ("int", "bool", "choice", "pin")
 
 SCHEMA_VERSION = const(1)
 DEFAULT_PATH = "settings.json"
 _RESTORE_HYST_DC = const(50)  # full current again 5.0 C below the derate point (I: OpenEVSE-like)
 _DIGITS = "0123456789"
+_PIN_MIGRATED = "settings: the PIN was stored in plain digits; it is now stored hashed"
 
 
 class Setting:
@@ -83,17 +84,18 @@ def valid(s, v):
     if k == T_CHOICE:
         return isinstance(v, str) and v in s.choices
     if k == T_PIN:
-        if not isinstance(v, str):
-            return False
-        if v == "":
-            return True
-        if not (s.lo <= len(v) <= s.hi):
-            return False
-        for c in v:
-            if c not in _DIGITS:
-                return False
-        return True
+        return v == "" or pinhash.is_hash(v)
     return False
+
+
+def _plain_pin(s, v):
+    """True for a PIN stored in plain digits (files written before PINs were hashed)."""
+    if not isinstance(v, str) or not (s.lo <= len(v) <= s.hi):
+        return False
+    for c in v:
+        if c not in _DIGITS:
+            return False
+    return True
 
 
 def parse(s, text):
@@ -180,6 +182,8 @@ class Settings:
             return False, None, errcodes.CONFLICT, "must be below temp_stop_c (%d)" % self.values["temp_stop_c"]
         if name == "temp_stop_c" and v <= self.values["temp_derate_c"]:
             return False, None, errcodes.CONFLICT, "must be above temp_derate_c (%d)" % self.values["temp_derate_c"]
+        if s.kind == T_PIN and v:
+            v = pinhash.make(v)  # the digits are never kept
         return True, v, 0, show(s, v)
 
     def set(self, name, text):
@@ -244,8 +248,14 @@ class Settings:
         return False
 
     def load(self):
-        """Read the values from flash. Never raises: bad parts fall back to defaults with a warning."""
-        self.adopt(*self.read())
+        """Read the values from flash. Never raises: bad parts fall back to defaults with a warning.
+        A PIN found in plain digits is hashed and the file rewritten (staged for the housekeeping task)."""
+        vals, w = self.read()
+        self.adopt(vals, w)
+        for x in w:
+            if x == _PIN_MIGRATED:
+                self._saved["pin"] = None  # the file still holds the digits: it differs, and is rewritten
+                self.stage()
 
     def adopt(self, values, warnings):
         """Take values (as read()) as both the current values and the flash copy."""
@@ -283,7 +293,10 @@ class Settings:
         for s in SCHEMA:
             if s.name in vals:
                 v = vals[s.name]
-                if valid(s, v):
+                if s.kind == T_PIN and _plain_pin(s, v):
+                    values[s.name] = pinhash.make(v)
+                    w.append(_PIN_MIGRATED)
+                elif valid(s, v):
                     values[s.name] = v
                 else:
                     w.append("settings: bad %s, default used" % s.name)

@@ -5,11 +5,22 @@
 import sys
 
 _FLUSH_MS = 5000  # history.flush() at most this often: it only writes when a write is due
+_SERVICE_WINDOW_MS = 5000  # the service button is looked at this long after boot ...
+_SERVICE_POLL_MS = 100  # ... this often
 _RETRY_MS = 100  # after a read error on the serial port, try again this much later
 
 
 def _write(s):
     sys.stdout.write(s)
+
+
+def _machine():
+    try:
+        import machine
+
+        return machine
+    except ImportError:  # a host test without the virtual board's modules
+        return None
 
 
 class SerialConsole:
@@ -21,6 +32,8 @@ class SerialConsole:
         self._reboot_fn = reboot_fn
         self._write_fn = write_fn or _write
         self.console = None  # evse.console.Console, made on the first received byte
+        self._ctrl_c = None  # what boot.ctrl_c was last told (None: not yet)
+        self.service_button = False  # the service button was held after boot: Ctrl-C stops the firmware
         # The byte stream under stdin: through the text wrapper read(1) gives a str, not a byte.
         self._stream = stream if stream is not None else getattr(sys.stdin, "buffer", sys.stdin)
 
@@ -31,6 +44,7 @@ class SerialConsole:
         import asyncio
 
         reader = asyncio.StreamReader(self._stream)
+        self.guard()
         while True:
             try:
                 b = await reader.read(1)
@@ -40,6 +54,22 @@ class SerialConsole:
             if b:
                 c = b[0]
                 self.open().feed(ord(c) if isinstance(c, str) else c)
+                self.guard()  # a line may have set or removed the PIN, or asked for service mode
+
+    def guard(self):
+        """Ctrl-C stops the firmware only without a PIN, in service mode, or after the service button
+        (issue 10: the REPL would bypass the PIN). Cheap: acts only when the answer changes."""
+        app = self.app
+        st = getattr(app, "settings", None)
+        if st is None:
+            return
+        cmd = getattr(app, "_commands", None)
+        allowed = self.service_button or (cmd.ctrl_c_allowed() if cmd is not None else not st.values.get("pin"))
+        if allowed != self._ctrl_c:
+            from hw import boot
+
+            boot.ctrl_c(_machine(), allowed)
+            self._ctrl_c = allowed
 
     def open(self):
         """The console, imported and started (banner and load warnings) on first use."""
@@ -52,6 +82,19 @@ class SerialConsole:
                                    self._write_fn, self._reboot, commands=cmd)
             self.console.start()
         return self.console
+
+    def _button(self):
+        """The board's service button (docs/boards.md "PIN and service mode"), False if it has none."""
+        hw = getattr(self.app, "hw", None)
+        if hw is None:
+            return False
+        f = getattr(hw.port, "service_button", None)
+        if f is None:
+            return False
+        try:
+            return bool(f(_machine()))
+        except Exception:  # a board without the button wired: never a reason to stop the console
+            return False
 
     def _reboot(self):
         """The console's `reboot`: safe state first (contactor open, pilot -12 V), then a save staged
@@ -67,6 +110,14 @@ class SerialConsole:
         """Slow work off the control path: the history's rare flash writes."""
         import asyncio
 
+        waited = 0
+        while waited < _SERVICE_WINDOW_MS and not self.service_button:
+            await asyncio.sleep_ms(_SERVICE_POLL_MS)
+            waited += _SERVICE_POLL_MS
+            if self._button():
+                self.service_button = True
+                self.guard()
+                self._write_fn("\r\nevse: service button held: Ctrl-C stops the charger until reboot\r\n")
         while True:
             await asyncio.sleep_ms(_FLUSH_MS)
             self.history.flush()
