@@ -39,7 +39,7 @@ def test_installation_settings_refused_during_a_session_accepted_without():
     r = Rig()
     for name in SESSION_LOCKED:
         val = {"socket": "type2", "pp_sense": "on", "ventilation": "on", "cable_current_a": "16",
-               "temp_derate_c": "60", "temp_stop_c": "80"}[name]
+               "temp_derate_c": "60", "temp_stop_c": "80", "cal_cp_gain": "10100", "cal_cp_offset_mv": "-50"}[name]
         r.ch.state = iodata.ST_B1
         before = dict(r.settings.values)
         res = r.do("set %s %s" % (name, val))

@@ -11,6 +11,7 @@ from .duty import duty_for_ma, MIN_MA, CHANGE_INTERVAL_MS
 from .proximity import type2_cable_ma, j1772_latch, LATCH_PRESSED, LATCH_INVALID
 from .rcd import Rcd, FAILED as RCD_FAILED, PASSED as RCD_PASSED, RECLOSE_DELAY_MS
 from .contactor import RelaySupervisor, WELDED, FAILED_TO_CLOSE
+from .calibration import GAIN_ONE, apply_mv
 
 TICK_MS = const(10)  # control period on the boards and on the bench
 
@@ -143,6 +144,8 @@ class Charger:
         i.temp_derate_dc = c.temp_derate_dc
         i.temp_restore_dc = c.temp_restore_dc
         i.temp_stop_dc = c.temp_stop_dc
+        i.cp_gain = c.cp_gain
+        i.cp_offset_mv = c.cp_offset_mv
 
     def rcd_irq(self):
         """The residual-current monitor signalled. May run in interrupt context: opens the contactor
@@ -188,9 +191,15 @@ class Charger:
         # Pilot: only readable while the EVSE drives +12 V or PWM.
         observing = io.pilot != PILOT_N12
         if observing:
-            ev = self.pf.feed(io.cp_high_mv, now)
-            if io.pilot == PILOT_PWM and PS_B <= ev <= PS_D and io.cp_low_mv != NO_SAMPLE:
-                if low_plateau_ok(io.cp_low_mv):
+            hi = io.cp_high_mv
+            lo = io.cp_low_mv
+            if cfg.cp_gain != GAIN_ONE or cfg.cp_offset_mv:  # the board's calibration (settings cal_cp_*)
+                hi = apply_mv(hi, cfg.cp_gain, cfg.cp_offset_mv)
+                if lo != NO_SAMPLE:
+                    lo = apply_mv(lo, cfg.cp_gain, cfg.cp_offset_mv)
+            ev = self.pf.feed(hi, now)
+            if io.pilot == PILOT_PWM and PS_B <= ev <= PS_D and lo != NO_SAMPLE:
+                if low_plateau_ok(lo):
                     self.diode_seen = True
                     self._low_bad = False
                 elif not self._low_bad:

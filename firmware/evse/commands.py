@@ -4,7 +4,7 @@
 import sys
 
 from .compat import const
-from . import VERSION, errcodes, faults, iodata, pinhash
+from . import VERSION, calibration, errcodes, faults, iodata, pinhash
 from . import settings as _settings
 
 UNLOCK_MS = const(300000)  # `unlock` lasts 5 minutes of clock time
@@ -18,14 +18,17 @@ NO_LIMIT_MA = const(1000000)  # a runtime limit source that asks for nothing
 # connected, or the contactor or its load side may be energised). Changing the socket type would release
 # a Type 2 lock under load and drop the cable coding from the offer; the cable rating, PP sensing and
 # ventilation decide what may be offered and when; the temperature limits could lift a derating or an
-# over-temperature stop in force. A refusal, not a change staged for later: the user sees at once why,
+# over-temperature stop in force; the pilot calibration moves every state threshold. A refusal, not a change staged for later: the user sees at once why,
 # and nothing changes behind their back once the vehicle leaves. docs/protocol.md "Settings during a
 # session". max_current_a may change at any time: it is a current limit (a fall at once, a rise with the
 # 5 s rule), and console_echo and pin do not touch charging.
-SESSION_LOCKED = ("cable_current_a", "pp_sense", "socket", "temp_derate_c", "temp_stop_c", "ventilation")
+SESSION_LOCKED = ("cable_current_a", "cal_cp_gain", "cal_cp_offset_mv", "pp_sense", "socket", "temp_derate_c",
+                  "temp_stop_c", "ventilation")
 
 # name, needs authorisation (the PIN when one is set), usage, help. Sorted by name.
 COMMANDS = (
+    ("calibrate", True, "calibrate pilot <point>|apply|clear",
+     "pilot calibration with known loads: open, b, c, neg, then apply (docs/bringup.md)"),
     ("diag", False, "diag", "live measured values and raw readings, for bring-up; charging goes on"),
     ("disable", True, "disable", "stop service: pilot -12 V (state F), contactor open"),
     ("enable", True, "enable", "back to normal service"),
@@ -105,6 +108,7 @@ class Commands:
         self._lockout_ms = 0  # 0: no lockout running
         self._lockout_t = 0
         self.service = False  # `service` given: Ctrl-C may stop the firmware into the REPL until reboot
+        self._cal = {}  # calibration point -> raw pilot mV read there
 
     # ---- the one entry point
 
@@ -253,6 +257,42 @@ class Commands:
         if v["save_pending"]:
             text += " save=pending"
         return Result(True, 0, text, p)
+
+    def _c_calibrate(self, caller, args):
+        if len(args) != 2 or _settings.lower_ascii(args[0]) != "pilot":
+            raise CommandError(errcodes.USAGE, "usage: calibrate pilot open|b|c|neg|apply|clear")
+        what = _settings.lower_ascii(args[1])
+        io = self.charger.io
+        if what == "clear" or what == "apply":
+            if what == "clear":
+                gain, off = calibration.GAIN_ONE, 0
+            else:
+                ok, gain, off, worst, msg = calibration.fit(self._cal)
+                if not ok:
+                    raise CommandError(errcodes.REFUSED, "calibration not applied: " + msg)
+            new = dict(self.settings.values)
+            new["cal_cp_gain"] = gain
+            new["cal_cp_offset_mv"] = off
+            self._change(new)  # refused while a load on the pilot reads as a vehicle: remove it first
+            self._cal = {}
+            return Result(True, 0, "cal_cp_gain=%d cal_cp_offset_mv=%d unsaved (save keeps them)" % (gain, off),
+                          [("cal_cp_gain", gain), ("cal_cp_offset_mv", off), ("saved", False)])
+        point = None
+        for p in calibration.POINTS:
+            if p[0] == what:
+                point = p
+        if point is None:
+            raise CommandError(errcodes.USAGE, "usage: calibrate pilot open|b|c|neg|apply|clear")
+        mode = iodata.PILOT_NAMES[io.pilot]
+        if io.relay or mode != point[2]:
+            raise CommandError(errcodes.REFUSED, "the pilot must be a steady %s with the contactor open: %s first" % (
+                point[2], "disable" if point[2] == "-12V" else "sleep"))
+        raw = io.cp_high_mv  # the core applies the calibration itself: io holds the raw reading
+        self._cal[what] = raw
+        exp = calibration.expected_mv(what)
+        return Result(True, 0, "pilot %s (%s): read %d mV, expected %d mV; %d of %d points" % (
+            what, point[3], raw, exp, len(self._cal), len(calibration.POINTS)),
+            [("point", what), ("read_mv", raw), ("expected_mv", exp), ("points", len(self._cal))])
 
     def _c_diag(self, caller, args):
         _no_args(args, "diag")

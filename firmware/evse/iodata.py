@@ -65,3 +65,5 @@ class Config:
         self.temp_derate_dc = 650  # halve the offered current above this (I: OpenEVSE-like default)
         self.temp_restore_dc = 600  # full current again below this
         self.temp_stop_dc = 750  # over_temperature fault above this
+        self.cp_gain = 10000  # pilot sense calibration (evse/calibration.py): gain in 1/10000 ...
+        self.cp_offset_mv = 0  # ... and offset, applied to both plateaus

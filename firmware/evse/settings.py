@@ -33,6 +33,9 @@ class Setting:
 # Sorted by name. Current limits are capped again by the board (Config.board_max_ma) and the cable.
 SCHEMA = (
     Setting("cable_current_a", T_INT, 6, 80, None, "A", 80, "rating of the tethered cable"),
+    Setting("cal_cp_gain", T_INT, 9000, 11000, None, "1/10000", 10000,
+            "pilot sense gain from `calibrate pilot` (10000 = none)"),
+    Setting("cal_cp_offset_mv", T_INT, -1500, 1500, None, "mV", 0, "pilot sense offset from `calibrate pilot`"),
     Setting("console_echo", T_BOOL, None, None, None, "", True, "echo typed characters on the console"),
     Setting("max_current_a", T_INT, 6, 80, None, "A", 32,
             "installation limit (breaker); board maximum and cable rating still apply"),
@@ -215,6 +218,8 @@ class Settings:
         config.temp_derate_dc = v["temp_derate_c"] * 10
         config.temp_restore_dc = v["temp_derate_c"] * 10 - _RESTORE_HYST_DC
         config.temp_stop_dc = v["temp_stop_c"] * 10
+        config.cp_gain = v["cal_cp_gain"]
+        config.cp_offset_mv = v["cal_cp_offset_mv"]
 
     def text(self, values=None):
         """The file contents for the current values (or for values)."""
