@@ -193,15 +193,18 @@ class Checker:
         return not (lo - MARGIN_MV <= v < 8000 + MARGIN_MV)
 
     def _limit_ma(self):
+        """The lowest limit in force: settings, board, runtime limits, cable coding, derating (the
+        installation settings as the core holds them: Charger.inst)."""
         cfg = self.ch.config
-        lim = min(cfg.max_current_ma, cfg.board_max_ma)
+        inst = self.ch.inst
+        lim = min(cfg.max_current_ma, cfg.board_max_ma, cfg.runtime_ma)
         if self.type2:
             pp = self.b.pp_ohm
             cable = 0 if pp is None else max(type2_cable_ma(pp - 5), type2_cable_ma(pp), type2_cable_ma(pp + 5))
             lim = min(lim, cable)
         else:
-            lim = min(lim, cfg.cable_ma)
-        if self.b.temp_dc != TEMP_NONE and self.b.temp_dc >= cfg.temp_derate_dc:
+            lim = min(lim, inst.cable_ma)
+        if self.b.temp_dc != TEMP_NONE and self.b.temp_dc >= inst.temp_derate_dc:
             lim //= 2
         return lim
 
