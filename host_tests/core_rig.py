@@ -6,7 +6,7 @@ from evse.charger import TICK_MS
 from tools.sim.runner import Run
 from tools.sim.scenario import parse
 
-# Standard limits (J1772-NUMBERS "Timing"; IEC 61851-1 Table A.6), as the tests hold the core to them.
+# Standard limits (docs/standards.md "Timing"; IEC 61851-1 Table A.6), as the tests hold the core to them.
 CLOSE_LIMIT_MS = 3000  # B2 -> C2: close within 3 s
 OPEN_LIMIT_MS = 100  # C/D -> B, A, E or F: open within 100 ms
 CP_SHORT_LIMIT_MS = 3000  # A.4.9: CP short added while in C: open within 3 s

@@ -39,7 +39,7 @@ class App:
             self.history.observe(now, self.charger)  # ints compared only; flash writes happen elsewhere
         pilot.apply(io.pilot, io.duty)
         hw.contactor.set(io.relay, now)
-        hw.lock.set(io.lock)
+        hw.lock.set(io.lock, now)
         hw.rcm.test(io.rcd_test)
         if hw.led is not None:
             st = self.charger.state
@@ -54,7 +54,7 @@ class App:
 
     def idle_until(self, now):
         """Like Charger.idle_until, for the whole firmware: what the virtual board may skip."""
-        if self.hw.contactor.pending(now):
+        if self.hw.contactor.pending(now) or self.hw.lock.pending(now):
             return -1
         return self.charger.idle_until(now)
 

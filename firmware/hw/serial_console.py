@@ -107,9 +107,13 @@ class SerialConsole:
             self._reboot_fn()
 
     async def housekeeping(self):
-        """Slow work off the control path: the history's rare flash writes."""
+        """Slow work off the control path: the history's rare flash writes. The first one, at boot,
+        stores this boot's number: otherwise a board that reboots with nothing to log would call every
+        boot "boot 1" (one write per boot; the contactor is open while a board boots)."""
         import asyncio
 
+        self.history.pending = True
+        self.history.flush()
         waited = 0
         while waited < _SERVICE_WINDOW_MS and not self.service_button:
             await asyncio.sleep_ms(_SERVICE_POLL_MS)

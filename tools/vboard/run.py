@@ -66,7 +66,7 @@ class VRun(Run):
         from hw.build import port_for
 
         self.port = port_for(self.board)
-        self.bench = Bench(sc.seed, sc.settings["socket"], sc.settings["pp_sense"])
+        self.bench = Bench(sc.seed, sc.settings["socket"], sc.settings["pp_sense"], sc.monitor)
         k = Kernel(self.board, self.port, sc.seed, sc.irq_latency_us)
         self.k = k
         k.attach(self.bench)
