@@ -34,8 +34,7 @@ class App:
         if hw.temp is not None:
             io.temp_dc = hw.afe.temp_dc(hw.temp.read_u16())
         self.charger.tick(now)
-        if self.history is not None:
-            self.history.observe(now, self.charger)  # ints compared only; flash writes happen elsewhere
+        # Outputs first: whatever the bookkeeping below does, the pilot and the contactor already obey.
         pilot.apply(io.pilot, io.duty)
         hw.contactor.set(io.relay, now)
         hw.lock.set(io.lock)
@@ -44,6 +43,8 @@ class App:
             st = self.charger.state
             # on while charging, blinking 1 Hz on a fault, off otherwise
             hw.led.value(1 if st == ST_C2 or st == ST_D2 else (now // 500) & 1 if self.charger.faults else 0)
+        if self.history is not None:
+            self.history.observe(now, self.charger)  # small ints into slots only; flash writes elsewhere
         healthy = self._last is None or since(now, self._last) <= _STEP_LATE_MS
         self._last = now
         self.steps += 1
