@@ -68,8 +68,8 @@ test-wasm: $(NODE_STAMP)  ## every plain-assert test module (allocation proofs i
 
 test-boards: mpy-check typecheck test-wasm
 
-deploy: build  ## make deploy BOARD=pico PORT=/dev/ttyACM0: copy the image with mpremote, reset the board
-	$(PY) -m tools.deploy --board $(BOARD) --port "$(PORT)"
+deploy: build  ## make deploy BOARD=pico PORT=/dev/ttyACM0 [PIN=1234]: copy the image with mpremote, reset the board
+	$(PY) -m tools.deploy --board $(BOARD) --port "$(PORT)" $(if $(PIN),--pin "$(PIN)")
 
 vboard: $(STAMP)  ## the firmware on the MicroPython unix port behind a pseudo-terminal; prints its path
 	$(PY) -m tools.vboard.pty_host --board $(BOARD) $(if $(VBOARD_SCENARIO),--scenario $(VBOARD_SCENARIO))

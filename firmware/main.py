@@ -35,13 +35,14 @@ def start(brd=None, watchdog=True, settings_path="settings.json", values=None, h
     port = port_for(brd)
     cfg = Config()
     cfg.board_max_ma = brd.BOARD_MAX_MA  # the power stage: no setting can exceed it
-    st = Settings(path=settings_path)
     if values is None:
+        st = Settings(path=settings_path)
         st.load()  # never raises: a missing or corrupt file boots on defaults with a warning
         hist = History(path=history_path)
         hist.load()
-    else:
-        st.values = dict(values)
+    else:  # a simulation: settings and history in RAM, never a file in the caller's directory
+        st = Settings(path=None)
+        st.preset(values)
         hist = History(path=None)
     st.to_config(cfg)
     charger = Charger(cfg, IO())

@@ -8,6 +8,7 @@ from evse import iodata
 class FakeCharger:
     def __init__(self, config, io):
         self.config = config
+        self.inst = config  # the installation settings in force (the real core copies them outside sessions)
         self.io = io
         self.state = iodata.ST_A
         self.faults = 0
@@ -44,6 +45,11 @@ class FakeCharger:
 
     def apply_config(self):
         self.applied += 1
+
+    def installation_locked(self):
+        """As the real core: a vehicle there (any state but A), the contactor closed or its load side live."""
+        io = self.io
+        return self.state != iodata.ST_A or io.relay or (self.inst.relay_sense and io.relay_v == 1)
 
 
 _made = [0]

@@ -2,8 +2,8 @@
 # Plain asserts: also runs under MicroPython (tools/mptest.py).
 import json
 
-from evse import errcodes, faults, iodata
-from evse.console import Console
+from evse import errcodes, faults, iodata, settings
+from evse.console import PROMPT, Console
 from evse.history import History
 from evse.settings import Settings
 from host_tests.fakes import FakeCharger, exists, remove, tmp_path
@@ -36,12 +36,13 @@ class Rig:
     def do(self, line):
         return self.con.handle_line(line)
 
-    def type(self, data):
-        """Feed bytes; return what was written."""
+    def type(self, data, prompts=False):
+        """Feed bytes; return what was written (without the prompts, unless prompts)."""
         self.out[:] = []
         for b in data:
             self.con.feed(b)
-        return "".join(self.out)
+        out = "".join(self.out)
+        return out if prompts else out.replace(PROMPT, "")
 
     def close(self):
         remove(self.sp, self.hp)
@@ -87,7 +88,7 @@ def test_status_reports_state_pilot_contactor_faults_temperature_limits_uptime()
     ch.faults = (1 << faults.DIODE) | (1 << faults.RELAY_WELDED)
     ch.latched = 1 << faults.RELAY_WELDED
     r.history.observe(3723000, ch)
-    rep = r.do("status")
+    rep = r.do("status long")
     for part in ("state=C2", "pilot=pwm", "duty=53.3%", "offer=32.0A", "contactor=closed",
                  "faults=diode,relay_welded", "latched=relay_welded", "temp=24.5C", "cable=32.0A",
                  "limit=32.0A", "enabled=yes", "sleeping=no", "uptime=1:02:03"):
@@ -103,10 +104,10 @@ def test_status_without_pwm_sensor_or_cable():
     r = Rig()
     r.ch.io.pilot = iodata.PILOT_P12
     r.ch.io.temp_dc = iodata.TEMP_NONE
-    rep = r.do("status")
+    rep = r.do("status long")
     assert "duty=-" in rep and "temp=none" in rep and "cable=none" in rep and "faults=none" in rep
     r.ch.io.temp_dc = -55
-    assert "temp=-5.5C" in r.do("status")
+    assert "temp=-5.5C" in r.do("status long")
 
 
 def test_get_and_set_every_setting():
@@ -166,9 +167,9 @@ def test_settings_lists_each_with_type_range_unit_default_and_value_sorted():
     r = Rig()
     r.do("set max_current_a 20")
     lines = r.do("settings").split("\n")
-    assert lines[0] == "OK 9 settings (unsaved changes)"
+    assert lines[0] == "OK %d settings (unsaved changes)" % len(settings.SCHEMA)
     names = [ln.split()[0] for ln in lines[1:]]
-    assert names == sorted(names) and len(names) == 9
+    assert names == sorted(names) and len(names) == len(settings.SCHEMA)
     row = [ln for ln in lines if ln.split()[0] == "max_current_a"][0].split()
     assert row[1:4] == ["int", "6..80", "A"] and "default=32" in row and "value=20" in row
     r.do("json")
@@ -283,7 +284,7 @@ def test_reboot_runs_after_the_reply_is_written():
 
     r.con = Console(r.ch, r.settings, r.history, r.clock, r.out.append, reboot)
     r.type(b"reboot\r")
-    assert seen and seen[0].endswith("OK rebooting\r\n")
+    assert seen and seen[0].endswith("OK rebooting\r\n" + PROMPT)  # the reply, then the reboot
     assert r.do("reboot") == "OK rebooting" and len(seen) == 2
 
 
@@ -468,7 +469,9 @@ def test_line_longer_than_120_bytes_is_discarded_with_err_5():
 def test_control_bytes_give_an_err_when_the_line_ends():
     r = Rig()
     out = r.type(b"get \x1b[Asocket\r")
-    assert out.endswith("ERR 8 control character in line\r\n")
+    assert out.endswith("ERR 8 control character 0x1b in line\r\n"), out  # the first one, named
+    out = r.type(b"\x03\r")
+    assert out.endswith("ERR 8 control character 0x03 (Ctrl-C) in line\r\n"), out
     assert r.type(b"get\tsocket\r").endswith("OK socket=tethered\r\n")  # TAB is allowed
 
 
@@ -485,9 +488,9 @@ def test_feed_takes_any_int():
     r = Rig()
     for b in (-1, 256, 10 ** 20):
         r.con.feed(b)
-    assert r.type(b"\r").endswith("ERR 8 control character in line\r\n")
+    assert r.type(b"\r").endswith("ERR 8 control character in line (not a byte)\r\n")
     r.con.feed(None)
-    assert r.type(b"\r").endswith("ERR 8 control character in line\r\n")
+    assert r.type(b"\r").endswith("ERR 8 control character in line (not a byte)\r\n")
 
 
 def test_a_broken_transport_does_not_break_the_console():
@@ -514,7 +517,7 @@ def test_boot_banner_shows_load_warnings():
         con.start()
         text = "".join(out)
         assert text.startswith("EVSE ") and "\r\nWARN settings: " in text
-        assert "warnings=1" in con.handle_line("status")
+        assert "warnings=1" in con.handle_line("status long")
         assert con.handle_line("log") == "OK 0 sessions, this is boot 0"  # no history: still answers
     finally:
         remove(p)
@@ -530,12 +533,58 @@ def test_with_the_real_charger():
     for _ in range(20):
         ch.tick(t)
         t += TICK_MS
-    assert "state=A" in r.do("status").split()
+    assert "state=A" in r.do("status long").split()
     assert r.do("set max_current_a 16").startswith("OK")
     assert ch.config.max_current_ma == 16000
     assert r.do("disable") == "OK disabled"
     ch.tick(t)
-    assert "state=F" in r.do("status").split()
+    assert "state=F" in r.do("status long").split()
     assert r.do("enable") == "OK enabled"
     assert r.do("selftest").startswith("OK")
     assert r.do("reset").startswith("OK")
+
+
+def test_prompt_after_the_banner_every_reply_and_an_empty_line():
+    """Issue 10: a person sees the board is alive: a prompt after the banner, after each reply, and an
+    empty line answers with a fresh prompt. Programs (json mode, or echo off) never get one."""
+    r = Rig()
+    r.out[:] = []
+    r.con.start()
+    assert "".join(r.out).endswith("type help\r\n" + PROMPT)
+    assert r.type(b"\r", prompts=True) == "\r\n" + PROMPT
+    assert r.type(b"get socket\r", prompts=True) == "get socket\r\nOK socket=tethered\r\n" + PROMPT
+    r.do("json")
+    assert PROMPT not in r.type(b"get socket\r\r", prompts=True)
+    r.do("text")
+    r.do("set console_echo off")
+    assert r.type(b"get socket\r\r", prompts=True) == "OK socket=tethered\r\n"
+
+
+def test_ctrl_u_clears_the_line_and_a_pending_error():
+    r = Rig()
+    out = r.type(b"get sock\x15get socket\r")
+    assert out == "get sock" + "\b \b" * 8 + "get socket\r\nOK socket=tethered\r\n", repr(out)
+    out = r.type("x\x1b\u00e9\x15get socket\r".encode())
+    assert out.endswith("OK socket=tethered\r\n"), repr(out)  # the escape byte went with the line
+
+
+def test_status_fits_80_columns_and_the_long_form_has_everything():
+    """Issue 10: `status` fits an 80-column terminal, whatever the faults; `status long` keeps all."""
+    r = Rig()
+    ch = r.ch
+    ch.state = iodata.ST_C2
+    ch.io.pilot = iodata.PILOT_PWM
+    ch.io.duty = 533
+    ch.offered_ma = 32000
+    ch.io.relay = True
+    ch.io.temp_dc = 245
+    r.history.observe(3723000, ch)
+    rep = r.do("status")
+    assert rep == "OK state=C2 offer=32.0A contactor=closed temp=24.5C up=1:02:03 faults=none", rep
+    ch.faults = (1 << faults.COUNT) - 1  # every fault at once
+    rep = r.do("status")
+    assert len(rep) <= 80 and "faults=diode," in rep and ",+" in rep, rep
+    shown = rep.split("faults=")[1].split(",")
+    assert len(shown) - 1 + int(shown[-1][1:]) == faults.COUNT, rep  # names shown + the count of the rest
+    assert "latched=" in r.do("status long") and "limit=" in r.do("status long")
+    assert _code(r.do("status now")) == errcodes.USAGE

@@ -400,6 +400,59 @@ def test_over_temperature_shows_f_then_x1_and_clears_2s_below_the_derate_point()
     assert cleared is not None and CLEAR_HOLD_MS <= cleared - 9000 <= CLEAR_HOLD_MS + 50, cleared
 
 
+# -- temp_sensor (review defect 2) ------------------------------------------------------------------
+
+
+def test_temp_sensor_lost_while_charging_opens_on_the_next_tick():
+    """A sensor that was read and then vanishes is a fault (temp_sensor), not "no sensor fitted": the
+    temperature is unknown, so stop as for over_temperature (next tick)."""
+    lat = _open_latency(lambda t: [{"t_ms": t, "temp_c": None}], code="temp_sensor")
+    assert lat <= OVER_TEMP_LIMIT_MS, lat
+
+
+def test_temp_sensor_reading_what_the_board_cannot_be_at_is_a_fault():
+    """An open NTC reads very cold (the virtual Pico's lost sensor reads -50 C), a shorted one very hot:
+    outside TEMP_MIN_DC..TEMP_MAX_DC is a broken sensor, never a cool-down."""
+    for c in (-50, -41, 151):
+        lat = _open_latency(lambda t: [{"t_ms": t, "temp_c": c}], code="temp_sensor")
+        assert lat <= OVER_TEMP_LIMIT_MS, (c, lat)
+    for c in (-40, 150):  # the edges are readings
+        rig = _charging_then([{"t_ms": CAUSE_MS, "temp_c": c}]).finish()
+        assert rig.fault_at("temp_sensor") is None, c
+
+
+def test_a_lost_sensor_never_ends_an_over_temperature_stop():
+    """Review defect 2: 80 C, then the sensor vanishes. over_temperature must hold (before the fix it
+    cleared at 9 s and the contactor reclosed at full current) until a real reading is below the derate
+    point; then both clear after the 2 s hold."""
+    rig = _charging_then([{"t_ms": CAUSE_MS, "temp_c": 80}, {"t_ms": 6000, "temp_c": None},
+                          {"t_ms": 11000, "temp_c": 25}], duration_ms=16000).finish()
+    ot = rig.fault_at("over_temperature")
+    assert ot is not None and ot <= CAUSE_MS + OVER_TEMP_LIMIT_MS, ot
+    ts = rig.fault_at("temp_sensor")
+    assert ts is not None and 6000 <= ts <= 6000 + TICK_MS, ts
+    for code in ("over_temperature", "temp_sensor"):
+        cleared = rig.first("fault_cleared", code=code)
+        assert cleared is not None and CLEAR_HOLD_MS <= cleared - 11000 <= CLEAR_HOLD_MS + 50, (code, cleared)
+    assert rig.relay_close_at(ot) > 11000 + CLEAR_HOLD_MS
+
+
+def test_a_lost_sensor_never_lifts_derating():
+    """Derating at 70 C (halve above 65 C); the sensor vanishes: the current is never raised again on the
+    strength of a missing reading (the fault stops charging; derating stays set)."""
+    rig = _charging_then([{"t_ms": CAUSE_MS, "temp_c": 70}, {"t_ms": 12000, "temp_c": None}],
+                         duration_ms=20000).finish()
+    assert rig.ch.derating
+    amps = [r["amps"] for r in rig.find("pilot", 12000) if r["mode"] == "pwm"]
+    assert amps == [], amps  # no PWM at all after the loss: the fault holds the offer at nothing
+
+
+def test_a_board_without_a_sensor_charges_normally():
+    """No sensor fitted (TEMP_NONE from boot) is not a fault."""
+    rig = _charging_then([{"t_ms": 0, "temp_c": None}]).finish()
+    assert rig.fault_at("temp_sensor") is None and rig.relay_close_at(0) is not None
+
+
 # -- pp_invalid -------------------------------------------------------------------------------------
 
 
@@ -526,6 +579,7 @@ def test_every_fault_code_has_a_test_here():
         "pp_invalid": "test_type2_cable_lost_while_charging_opens_within_100ms",
         "lock_failed": "test_jammed_type2_lock_is_never_energised_and_raises_lock_failed",
         "ev_not_responding": "test_ev_ignoring_the_withdrawn_pwm_is_opened_under_load_at_6s",
+        "temp_sensor": "test_temp_sensor_lost_while_charging_opens_on_the_next_tick",
     }
     for code in F.NAMES:
         assert code in covered and covered[code] in names, code

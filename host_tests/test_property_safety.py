@@ -156,7 +156,11 @@ class Checker:
         self.welded_seen = False
         self.unplugged_since = None
         self.over_since = None
-        self.conds = [
+        self.conds = self._make_conds()
+
+    def _make_conds(self):
+        """The physical causes to watch for this installation (socket type, PP sense, ventilation)."""
+        conds = [
             Cond("ev_state", DETECT_LAG_MS, OPEN_LIMIT_MS, self._ev_bad),
             # the diode can only be checked while PWM runs (the low plateau): J1772-NUMBERS Diode check
             Cond("diode", DETECT_LAG_MS, OPEN_LIMIT_MS,
@@ -171,11 +175,12 @@ class Checker:
                  lambda t: self.io.relay and not self.b.contactor.closed_contacts(t)),
         ]
         if self.type2:
-            self.conds.append(Cond("lock_unconfirmed", 0, 0, lambda t: not self.b.lock.locked(t)))
-            self.conds.append(Cond("pp_no_cable", 0, PP_LIMIT_MS, self._type2_pp_bad))
+            conds.append(Cond("lock_unconfirmed", 0, 0, lambda t: not self.b.lock.locked(t)))
+            conds.append(Cond("pp_no_cable", 0, PP_LIMIT_MS, self._type2_pp_bad))
         if self.pp_sense:
-            self.conds.append(Cond("latch_pressed", 0, LATCH_LIMIT_MS, self._latch_pressed))
-            self.conds.append(Cond("pp_invalid_latch", 0, PP_LIMIT_MS, self._latch_invalid))
+            conds.append(Cond("latch_pressed", 0, LATCH_LIMIT_MS, self._latch_pressed))
+            conds.append(Cond("pp_invalid_latch", 0, PP_LIMIT_MS, self._latch_invalid))
+        return conds
 
     # -- ground truth -------------------------------------------------------------------------------
 

@@ -211,6 +211,23 @@ def test_scenario_ev_not_responding():
     assert unplug < r.first("fault_cleared", code="ev_not_responding") <= unplug + OPEN_LIMIT_MS
 
 
+def test_scenario_temp_sensor():
+    """Review defect 2: a sensor lost during an over-temperature stop keeps the stop (temp_sensor raised
+    at once); both clear 2 s after a real reading below the derate point; then charging resumes."""
+    r = _run("temp_sensor")
+    hot = r.input_at("temp_c", 80)
+    ot = r.fault_at("over_temperature")
+    assert ot - hot <= OVER_TEMP_LIMIT_MS
+    _f_then_x1(r, ot)
+    lost = r.input_at("temp_c", None)
+    assert lost <= r.fault_at("temp_sensor") <= lost + TICK_MS
+    back = r.input_at("temp_c", 25)
+    assert r.relay_close_at(ot) > back + CLEAR_HOLD_MS
+    for code in ("over_temperature", "temp_sensor"):
+        c = r.first("fault_cleared", code=code)
+        assert back + CLEAR_HOLD_MS <= c <= back + CLEAR_HOLD_MS + 50, (code, c)
+
+
 def test_every_fault_code_has_a_scenario_file_or_a_stated_reason():
     """One scenario per fault code in scenarios/faults/. pilot_fault has none: no bench input can put the
     high plateau outside every window (the bench has no generator fault); test_core_faults.py injects one."""

@@ -1,6 +1,6 @@
 # Settings: schema, validation (nothing changes on error), mapping to Config, JSON file on flash.
 # Plain asserts: also runs under MicroPython (tools/mptest.py).
-from evse import errcodes, iodata, settings, store
+from evse import errcodes, iodata, pinhash, settings, store
 from evse.settings import Settings
 from host_tests.fakes import exists, read, remove, tmp_path, write
 
@@ -81,7 +81,8 @@ def test_values_are_parsed_by_type():
         assert s.set("ventilation", word)[0]
         assert s.values["ventilation"] is v
     assert s.set("socket", "Type2")[0] and s.values["socket"] == "type2"
-    assert s.set("pin", "0042")[0] and s.values["pin"] == "0042"
+    assert s.set("pin", "0042")[0] and pinhash.check("0042", s.values["pin"])  # kept hashed
+    assert "0042" not in s.values["pin"] and not pinhash.check("0043", s.values["pin"])
     assert s.set("pin", "none")[0] and s.values["pin"] == ""
     assert s.set("pin", "12345678")[0]
 
@@ -401,8 +402,59 @@ def test_factory_reset_changes_nothing_when_the_save_fails():
 
 
 def test_without_a_path_settings_live_in_ram_only():
+    """The simulator's settings: no file is ever written, the flash copy is kept in RAM (review defect 6:
+    a scenario's save wrote settings.json into the caller's directory)."""
+    import os
+
+    here = sorted(os.listdir("."))
     s = Settings(path=None)
     s.set("max_current_a", "20")
-    assert s.save() is False
     s.load()
-    assert s.values == settings.defaults() and s.warnings == []
+    assert s.values == settings.defaults() and s.warnings == []  # unsaved: gone
+    s.set("max_current_a", "20")
+    assert s.save() is True and not s.dirty()
+    s.set("max_current_a", "25")
+    s.load()
+    assert s.values["max_current_a"] == 20 and s.warnings == []  # the saved copy, from RAM
+    s.preset({"max_current_a": 16, "socket": "type2"})
+    assert s.read() == ({"max_current_a": 16, "socket": "type2"}, [])
+    assert s.factory_reset() and s.read()[0] == settings.defaults()
+    assert sorted(os.listdir(".")) == here
+
+
+def test_the_pin_is_stored_hashed_and_a_plain_one_from_an_older_file_is_migrated():
+    """Issue 10: settings.json never holds the PIN's digits. A file written before (plain digits) keeps
+    its PIN: hashed on load, with a warning, and the file is rewritten by the next flush."""
+    p = tmp_path("pinhash")
+    remove(p)
+    try:
+        s = Settings(p)
+        s.set("pin", "4711")
+        assert s.save()
+        with open(p) as f:
+            text = f.read()
+        assert "4711" not in text and '"pin": "s1$' in text, text
+        with open(p, "w") as f:
+            f.write('{"schema": 1, "settings": {"pin": "2468"}}')
+        s = Settings(p)
+        s.load()
+        assert pinhash.check("2468", s.values["pin"]) and s.save_pending and len(s.warnings) == 1
+        assert s.flush(False)
+        with open(p) as f:
+            text = f.read()
+        assert "2468" not in text and pinhash.check("2468", Settings(p).read()[0]["pin"])
+        with open(p, "w") as f:
+            f.write('{"schema": 1, "settings": {"pin": "s1$zz$00"}}')  # neither digits nor a hash
+        s = Settings(p)
+        s.load()
+        assert s.values["pin"] == "" and "bad pin" in s.warnings[0]
+    finally:
+        remove(p)
+
+
+def test_pinhash_salts_and_checks():
+    a = pinhash.make("1234")
+    b = pinhash.make("1234")
+    assert a != b and pinhash.check("1234", a) and pinhash.check("1234", b)  # salted
+    assert not pinhash.check("12345", a) and not pinhash.check("", a) and not pinhash.check("1234", "1234")
+    assert pinhash.is_hash(a) and not pinhash.is_hash("s1$" + "0" * 16 + "$" + "g" * 64)

@@ -131,20 +131,20 @@ def test_a_firmware_task_that_raises_stops_the_main_program_in_the_safe_state():
     setup_paths()  # the board's time module first (CPython): serial_console imports ticks_ms from it
     from hw import serial_console
 
-    real = serial_console.SerialConsole.tidy
-    calls = []
+    real = serial_console.SerialConsole._button  # housekeeping looks at the service button every 100 ms
 
-    def failing(self, now):
-        calls.append(now)
-        if now >= 2500:
+    def failing(self):
+        from tools.vboard import clock
+
+        if clock.K.ms() >= 2500:
             raise RuntimeError("injected: housekeeping fails while charging")
-        real(self, now)
+        return real(self)
 
-    serial_console.SerialConsole.tidy = failing
+    serial_console.SerialConsole._button = failing
     try:
         v = _session("pico", 0)
     finally:
-        serial_console.SerialConsole.tidy = real
+        serial_console.SerialConsole._button = real
     assert [c for _, c in v.relay] == [True, False], v.relay
     assert 2500000 <= v.relay[1][0] <= 2800000, v.relay  # at the failure, not at C->B (4 s)
     b = v.board
@@ -196,7 +196,7 @@ def test_a_save_while_charging_waits_for_the_contactor_to_open_and_never_delays_
             import asyncio
 
             await asyncio.sleep_ms(2000)
-            app.settings.save_pending = True  # what `save` does while charging
+            app.settings.stage()  # what `save` does while charging (evse.commands)
             await asyncio.sleep_ms(100000)
 
         return task()

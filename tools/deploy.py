@@ -1,6 +1,8 @@
 # make deploy BOARD=pico PORT=/dev/ttyACM0: build the image for BOARD, copy it to the board with mpremote
 # (the firmware, and the board file as board.mpy), keep settings.json and the logs, and reset the board.
-# python3 -m tools.deploy --board BOARD --port PORT
+# python3 -m tools.deploy --board BOARD --port PORT [--pin PIN]
+# With a PIN set on the board, Ctrl-C does not stop the firmware (the REPL would bypass the PIN): --pin
+# sends `unlock PIN` and `service` to its console first, so that mpremote can take the board over.
 import os
 import subprocess
 import sys
@@ -46,6 +48,27 @@ def port_problem(port):
     return None
 
 
+def service_mode(port, pin):
+    """Ask the running firmware for service mode (Ctrl-C allowed). None on success, else a message."""
+    import time
+
+    import serial
+
+    with serial.Serial(port, 115200, timeout=0.2, exclusive=True) as s:
+        s.write(b"\x15\r\ntext\r\nunlock " + pin.encode() + b"\r\nservice\r\n")
+        s.flush()
+        seen = b""
+        end = time.time() + 5
+        while time.time() < end and b"OK service mode" not in seen and b"ERR " not in seen:
+            seen += s.read(256)
+    if b"OK service mode" in seen:
+        return None
+    for line in seen.decode("utf-8", "replace").splitlines():
+        if "ERR " in line:
+            return "the board refused service mode: " + line[line.index("ERR "):]
+    return "no answer to `unlock`/`service` from the board's console within 5 s"
+
+
 def commands(board, port, files):
     # resume: no soft reset on entering the raw REPL (Ctrl-C already stopped main.py in the safe state).
     cmd = [_mpremote(), "connect", port, "resume", "exec", _PREPARE]
@@ -57,13 +80,15 @@ def commands(board, port, files):
 
 
 def main(argv):
-    board = port = None
+    board = port = pin = None
     i = 0
     while i + 1 < len(argv):
         if argv[i] == "--board":
             board = argv[i + 1]
         elif argv[i] == "--port":
             port = argv[i + 1]
+        elif argv[i] == "--pin":
+            pin = argv[i + 1]
         i += 2
     if not board:
         sys.stderr.write("usage: python3 -m tools.deploy --board BOARD --port PORT\n")
@@ -72,6 +97,11 @@ def main(argv):
     if problem:
         sys.stderr.write("deploy: error: " + problem + "\n")
         return 1
+    if pin:
+        problem = service_mode(port, pin)
+        if problem:
+            sys.stderr.write("deploy: error: " + problem + "\n")
+            return 1
     files = build(board)
     total = sum(s for _, s in files)
     print("deploy: %s -> %s: %d files, %d bytes" % (board, port, len(files), total))

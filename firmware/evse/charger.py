@@ -4,13 +4,14 @@ from .compat import const
 from . import faults as F
 from .iodata import (
     ST_A, ST_B1, ST_E, ST_F,
-    PILOT_P12, PILOT_PWM, PILOT_N12, NO_SAMPLE, TEMP_NONE, SOCKET_TYPE2,
+    PILOT_P12, PILOT_PWM, PILOT_N12, NO_SAMPLE, TEMP_NONE, SOCKET_TYPE2, Config,
 )
 from .pilot import PilotFilter, since, low_plateau_ok, PS_A, PS_B, PS_C, PS_D, PS_E, PS_F, DEBOUNCE_MS
 from .duty import duty_for_ma, MIN_MA, CHANGE_INTERVAL_MS
 from .proximity import type2_cable_ma, j1772_latch, LATCH_PRESSED, LATCH_INVALID
 from .rcd import Rcd, FAILED as RCD_FAILED, PASSED as RCD_PASSED, RECLOSE_DELAY_MS
 from .contactor import RelaySupervisor, WELDED, FAILED_TO_CLOSE
+from .calibration import GAIN_ONE, apply_mv
 
 TICK_MS = const(10)  # control period on the boards and on the bench
 
@@ -24,6 +25,11 @@ DIODE_FAIL_MS = DEBOUNCE_MS  # low plateau missing -12 V this long while pulsing
 # Ours (tag I), named so they can be reviewed:
 CLEAR_HOLD_MS = const(2000)  # a condition fault clears once its cause has been gone this long
 LOCK_CONFIRM_MS = const(1000)  # Type 2 socket lock must confirm within this (actuators: 0.2-0.6 s)
+# What a board's temperature sensor can physically read (tag I): an enclosure on a charger is rated for
+# about -30..+50 C ambient and common sensors (NTC, TMP36, DS18B20) for -40..+125 C. A reading outside
+# this range is a broken or missing sensor (an open NTC reads very cold), never a real cool-down.
+TEMP_MIN_DC = const(-400)
+TEMP_MAX_DC = const(1500)
 
 _B = const(1)  # one fault bit, shifted below
 # (Masks built from faults.py names: plain globals, since const() cannot see another module.)
@@ -32,8 +38,9 @@ _PILOT_DERIVED = (_B << F.DIODE) | (_B << F.CP_SHORT) | (_B << F.PILOT_FAULT) | 
 # Faults whose cause can go away: cleared CLEAR_HOLD_MS after it has.
 _CONDITION = (
     (_B << F.CP_SHORT) | (_B << F.PILOT_FAULT) | (_B << F.VENT_REQUIRED) | (_B << F.NO_GROUND)
-    | (_B << F.PP_INVALID) | (_B << F.OVER_TEMPERATURE)
+    | (_B << F.PP_INVALID) | (_B << F.OVER_TEMPERATURE) | (_B << F.TEMP_SENSOR)
 )
+_OVER_TEMP = _B << F.OVER_TEMPERATURE
 # Faults that belong to the vehicle plugged in now: cleared when it is unplugged (state A).
 _SESSION = (_B << F.DIODE) | (_B << F.LOCK_FAILED) | (_B << F.EV_NOT_RESPONDING)
 _GFCI_TRIP = _B << F.GFCI_TRIP
@@ -45,6 +52,12 @@ class Charger:
     def __init__(self, config, io):
         self.config = config
         self.io = io
+        # The installation settings in force (socket, cable, PP sense, ventilation, temperatures, load-side
+        # sense): taken from config only while no session is live (installation_locked() false), so a
+        # change made during a session can never unlock a socket or lift a cable limit under load. The
+        # command layer refuses such changes up front; this is the core's own line of defence.
+        self.inst = Config()
+        self._take_installation()
         self.pf = PilotFilter()
         self.rcd = Rcd()
         self.rsup = RelaySupervisor()
@@ -59,6 +72,8 @@ class Charger:
         self.cable_ma = 0  # cable/socket limit sensed now, 0 if none
         self.latch_pressed = False  # J1772 release button held (tethered cable with PP sense)
         self.derating = False  # over the derate temperature: half current
+        self.temp_seen = False  # a plausible temperature has been read since boot: the sensor is fitted
+        self._pp_drop = False  # the cable coding fell below the current offered while energised
         self.diode_seen = False  # -12 V low plateau seen since PWM started
         self.closes = 0  # contactor closes since boot, each after a passed self-test
         self._gone = [0] * F.COUNT  # first tick each condition fault's cause was found absent
@@ -106,7 +121,31 @@ class Charger:
             self.rcd.tripped = True  # (trip_t is kept) UL 2231-2: reclose 15 min after the trip
 
     def apply_config(self):
-        """Settings changed: nothing is cached, the next tick uses them (duty changes keep the 5 s rule)."""
+        """Settings changed: current limits apply from the next tick (a reduction at once, an increase
+        with the 5 s rule); installation settings once no session is live (installation_locked())."""
+        if not self.installation_locked():
+            self._take_installation()
+
+    def installation_locked(self):
+        """True while a vehicle may be connected or the load side may be energised: the filtered pilot is
+        not A (E, F and an unreadable pilot count as connected), the contactor is closed, or its load side
+        is live. Installation settings cannot change then (docs/protocol.md "Settings during a session")."""
+        io = self.io
+        return self.ev != PS_A or io.relay or (self.inst.relay_sense and io.relay_v == 1)
+
+    def _take_installation(self):
+        c = self.config
+        i = self.inst
+        i.socket = c.socket
+        i.pp_sense = c.pp_sense
+        i.cable_ma = c.cable_ma
+        i.ventilation = c.ventilation
+        i.relay_sense = c.relay_sense
+        i.temp_derate_dc = c.temp_derate_dc
+        i.temp_restore_dc = c.temp_restore_dc
+        i.temp_stop_dc = c.temp_stop_dc
+        i.cp_gain = c.cp_gain
+        i.cp_offset_mv = c.cp_offset_mv
 
     def rcd_irq(self):
         """The residual-current monitor signalled. May run in interrupt context: opens the contactor
@@ -120,7 +159,9 @@ class Charger:
         """One control step at now (ms, wrapping like time.ticks_ms). No allocation."""
         self._now = now
         io = self.io
-        cfg = self.config
+        if not self.installation_locked():
+            self._take_installation()
+        cfg = self.inst  # installation settings; current limits are read from self.config below
         before = self.faults ^ (self.latched << F.COUNT)
         was_out = (io.pilot << 1 | io.relay) << 2 | io.lock << 1 | io.rcd_test
         was_duty = io.duty
@@ -150,9 +191,15 @@ class Charger:
         # Pilot: only readable while the EVSE drives +12 V or PWM.
         observing = io.pilot != PILOT_N12
         if observing:
-            ev = self.pf.feed(io.cp_high_mv, now)
-            if io.pilot == PILOT_PWM and PS_B <= ev <= PS_D and io.cp_low_mv != NO_SAMPLE:
-                if low_plateau_ok(io.cp_low_mv):
+            hi = io.cp_high_mv
+            lo = io.cp_low_mv
+            if cfg.cp_gain != GAIN_ONE or cfg.cp_offset_mv:  # the board's calibration (settings cal_cp_*)
+                hi = apply_mv(hi, cfg.cp_gain, cfg.cp_offset_mv)
+                if lo != NO_SAMPLE:
+                    lo = apply_mv(lo, cfg.cp_gain, cfg.cp_offset_mv)
+            ev = self.pf.feed(hi, now)
+            if io.pilot == PILOT_PWM and PS_B <= ev <= PS_D and lo != NO_SAMPLE:
+                if low_plateau_ok(lo):
                     self.diode_seen = True
                     self._low_bad = False
                 elif not self._low_bad:
@@ -166,15 +213,21 @@ class Charger:
         connected = PS_B <= ev <= PS_D
         ready = ev == PS_C or (ev == PS_D and cfg.ventilation)
 
-        # Temperature: derate with hysteresis, stop above the limit.
+        # Temperature: derate with hysteresis, stop above the limit. A sensor that was read and then
+        # vanishes, or reads what the board cannot be at, is a fault (temp_sensor), never a cool-down:
+        # derating and an over-temperature stop then hold as they were.
         t = io.temp_dc
-        if t != TEMP_NONE:
+        t_bad = False
+        if t == TEMP_NONE:
+            t_bad = self.temp_seen
+        elif t < TEMP_MIN_DC or t > TEMP_MAX_DC:
+            t_bad = True
+        else:
+            self.temp_seen = True
             if t >= cfg.temp_derate_dc:
                 self.derating = True
             elif t < cfg.temp_restore_dc:
                 self.derating = False
-        else:
-            self.derating = False
 
         # Causes present now, one bit per fault.
         cause = 0
@@ -191,11 +244,21 @@ class Charger:
             cause |= self.faults & _PILOT_DERIVED
         if not io.ground:
             cause |= _B << F.NO_GROUND
-        if t != TEMP_NONE and (
-            t >= cfg.temp_stop_dc or (self.faults >> F.OVER_TEMPERATURE & 1 and t >= cfg.temp_derate_dc)
+        if t_bad:
+            cause |= (_B << F.TEMP_SENSOR) | (self.faults & _OVER_TEMP)  # unknown: an over-temp stop holds
+            if t != TEMP_NONE and t > TEMP_MAX_DC:
+                cause |= _OVER_TEMP
+        elif t != TEMP_NONE and (
+            t >= cfg.temp_stop_dc or (self.faults & _OVER_TEMP and t >= cfg.temp_derate_dc)
         ):
-            cause |= _B << F.OVER_TEMPERATURE
-        if connected and pp_bad:
+            cause |= _OVER_TEMP
+        # A cable coding that falls below the current offered while energised (a 32 A coding reading
+        # 13 A under a locked plug) is a fault of the PP circuit, not a new cable: stop as when PP is lost,
+        # at once, rather than lower the PWM and let a 13 A cable carry 32 A for the EV's 5 s to follow.
+        # It holds until the vehicle is unplugged (docs/protocol.md "Current limits").
+        if io.relay and not pp_bad and self.cable_ma < self.offered_ma:
+            self._pp_drop = True
+        if connected and (pp_bad or self._pp_drop):
             cause |= _B << F.PP_INVALID
         if io.lock and not io.lock_ok and since(now, self._lock_t) >= LOCK_CONFIRM_MS:
             cause |= _B << F.LOCK_FAILED
@@ -242,6 +305,7 @@ class Charger:
             b += 1
         self._cause = cause
         if observing and ev == PS_A:
+            self._pp_drop = False
             self.faults &= ~(_SESSION & ~self.latched)
             if not self.faults & _GFCI_TRIP:
                 self.rcd.trips = 0  # a clean end of session: reclosures counted afresh
@@ -250,9 +314,12 @@ class Charger:
             self.rcd.tripped = False
 
         # What can be offered: the lowest of installation, board, cable and temperature limits.
-        avail = cfg.max_current_ma
-        if cfg.board_max_ma < avail:
-            avail = cfg.board_max_ma
+        lim = self.config
+        avail = lim.max_current_ma
+        if lim.board_max_ma < avail:
+            avail = lim.board_max_ma
+        if lim.runtime_ma < avail:
+            avail = lim.runtime_ma
         if cable < avail:
             avail = cable
         if self.derating:
@@ -275,17 +342,19 @@ class Charger:
             pilot = PILOT_P12
         if pilot == PILOT_PWM:
             want = duty_for_ma(avail)
-            if was != PILOT_PWM:
+            # A reduction applies at once: no limit (breaker, cable, board, temperature) may be exceeded,
+            # and the EV has its 5 s to follow. An increase waits for the 5 s rule (at most one rise
+            # every CHANGE_INTERVAL_MS), so a limit that flickers cannot step the EV's charger often.
+            if was != PILOT_PWM or want < io.duty:
                 io.duty = want
                 self.offered_ma = avail
                 self._duty_t = now
-            elif want != io.duty and since(now, self._duty_t) >= CHANGE_INTERVAL_MS:
-                io.duty = want  # at most one change every 5 s
+            elif want > io.duty and since(now, self._duty_t) >= CHANGE_INTERVAL_MS:
+                io.duty = want
                 self.offered_ma = avail
                 self._duty_t = now
         else:
             self.offered_ma = 0
-            self.diode_seen = False
         if was == PILOT_N12 and pilot != PILOT_N12:
             self.pf.restart()  # nothing was readable under -12 V
         io.pilot = pilot
@@ -330,6 +399,11 @@ class Charger:
                 self.rcd.start_selftest(now)
         if not io.relay:
             self._withdraw = False  # opened above, or by rcd_irq() since the last tick
+            if pilot != PILOT_PWM:
+                # The diode must be seen again before the next close. While the contactor stays closed
+                # through a withdrawal (sleep, then enable with the EV still in C) the session's check
+                # stands, and the low plateau is checked again as soon as the PWM is back (_low_bad).
+                self.diode_seen = False
         if self.rcd.phase == RCD_PASSED:
             # A pass serves the close on the tick it is obtained, never a later one: if something else
             # held the close back meanwhile, the monitor is tested again when the close can happen.

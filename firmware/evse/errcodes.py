@@ -15,4 +15,5 @@ WRONG_PIN = const(11)  # unlock with the wrong PIN
 LOCKED_OUT = const(12)  # too many wrong PINs: wait
 STORAGE = const(13)  # flash write failed
 REFUSED = const(14)  # the charger refused the request now (e.g. self-test while charging)
+SESSION = const(15)  # an installation setting cannot change while a session is live: unplug first
 INTERNAL = const(99)  # unexpected exception: nothing was changed

@@ -15,7 +15,8 @@ OVER_TEMPERATURE = const(9)  # above the stop temperature
 PP_INVALID = const(10)  # proximity open / out of range (no cable) while an EV is connected
 LOCK_FAILED = const(11)  # Type 2 socket lock did not confirm
 EV_NOT_RESPONDING = const(12)  # EV stayed in C 6 s after PWM was withdrawn
-COUNT = const(13)
+TEMP_SENSOR = const(13)  # a temperature sensor that was read has vanished, or reads what cannot be
+COUNT = const(14)
 
 NAMES = (
     "diode",
@@ -31,6 +32,7 @@ NAMES = (
     "pp_invalid",
     "lock_failed",
     "ev_not_responding",
+    "temp_sensor",
 )
 
 # Always latched: only a service reset (console `reset`, or a power cycle) clears them.

@@ -56,6 +56,7 @@ class Config:
     def __init__(self):
         self.max_current_ma = 32000  # installation limit (breaker rating), setting max_current_a
         self.board_max_ma = 80000  # what the board's power stage is rated for
+        self.runtime_ma = 1000000  # the lowest runtime limit (console `limit`, later MQTT, OCPP); none
         self.ventilation = False  # allow charging in state D
         self.socket = SOCKET_TETHERED
         self.pp_sense = False  # tethered J1772 cable whose latch (S3) the EVSE senses
@@ -64,3 +65,5 @@ class Config:
         self.temp_derate_dc = 650  # halve the offered current above this (I: OpenEVSE-like default)
         self.temp_restore_dc = 600  # full current again below this
         self.temp_stop_dc = 750  # over_temperature fault above this
+        self.cp_gain = 10000  # pilot sense calibration (evse/calibration.py): gain in 1/10000 ...
+        self.cp_offset_mv = 0  # ... and offset, applied to both plateaus

@@ -1,18 +1,19 @@
 # Installation settings: the schema, validation of typed-in values, mapping onto iodata.Config,
 # and persistence as a small JSON file on flash (atomic save, see store.py).
 from .compat import const
-from . import errcodes, iodata, jsonfmt, store
+from . import errcodes, iodata, jsonfmt, pinhash, store
 
 T_INT = const(0)
 T_BOOL = const(1)
 T_CHOICE = const(2)
-T_PIN = const(3)  # "" (no PIN) or a string of 4..8 ASCII digits
+T_PIN = const(3)  # typed as 4..8 ASCII digits; kept as "" (no PIN) or its salted hash (pinhash.py)
 TYPE_NAMES = ("int", "bool", "choice", "pin")
 
 SCHEMA_VERSION = const(1)
 DEFAULT_PATH = "settings.json"
 _RESTORE_HYST_DC = const(50)  # full current again 5.0 C below the derate point (I: OpenEVSE-like)
 _DIGITS = "0123456789"
+_PIN_MIGRATED = "settings: the PIN was stored in plain digits; it is now stored hashed"
 
 
 class Setting:
@@ -32,6 +33,9 @@ class Setting:
 # Sorted by name. Current limits are capped again by the board (Config.board_max_ma) and the cable.
 SCHEMA = (
     Setting("cable_current_a", T_INT, 6, 80, None, "A", 80, "rating of the tethered cable"),
+    Setting("cal_cp_gain", T_INT, 9000, 11000, None, "1/10000", 10000,
+            "pilot sense gain from `calibrate pilot` (10000 = none)"),
+    Setting("cal_cp_offset_mv", T_INT, -1500, 1500, None, "mV", 0, "pilot sense offset from `calibrate pilot`"),
     Setting("console_echo", T_BOOL, None, None, None, "", True, "echo typed characters on the console"),
     Setting("max_current_a", T_INT, 6, 80, None, "A", 32,
             "installation limit (breaker); board maximum and cable rating still apply"),
@@ -83,17 +87,18 @@ def valid(s, v):
     if k == T_CHOICE:
         return isinstance(v, str) and v in s.choices
     if k == T_PIN:
-        if not isinstance(v, str):
-            return False
-        if v == "":
-            return True
-        if not (s.lo <= len(v) <= s.hi):
-            return False
-        for c in v:
-            if c not in _DIGITS:
-                return False
-        return True
+        return v == "" or pinhash.is_hash(v)
     return False
+
+
+def _plain_pin(s, v):
+    """True for a PIN stored in plain digits (files written before PINs were hashed)."""
+    if not isinstance(v, str) or not (s.lo <= len(v) <= s.hi):
+        return False
+    for c in v:
+        if c not in _DIGITS:
+            return False
+    return True
 
 
 def parse(s, text):
@@ -151,29 +156,46 @@ class Settings:
 
     def __init__(self, path=DEFAULT_PATH):
         # type: (str | None) -> None
-        self.path = path
+        self.path = path  # None: the "flash copy" is kept in RAM (the simulator never writes a file)
         self.values = defaults()
         self.warnings = []  # shown on the console at boot; filled by load()
+        self.save_pending = False  # a save staged while the contactor was closed: flush() writes it
+        self._staged = None  # the values as they were when that save was asked for
         self._saved = defaults()
+
+    def preset(self, values):
+        """Use values as both the current and the flash copy (the simulator's scenario settings)."""
+        self.values = dict(values)
+        self._saved = dict(values)
 
     def get(self, name):
         """Current value of a setting (KeyError if unknown)."""
         return self.values[name]
 
-    def set(self, name, text):
-        """Validate text for a setting and apply it: (ok, err_code, message). Changes nothing on error."""
+    def validate(self, name, text):
+        """Check text for a setting against its type, range and the other settings, changing nothing:
+        (ok, value, err_code, message)."""
         s = find(name)
         if s is None:
-            return False, errcodes.UNKNOWN_SETTING, "unknown setting"
+            return False, None, errcodes.UNKNOWN_SETTING, "unknown setting"
         ok, v, code, msg = parse(s, text)
         if not ok:
-            return False, code, msg
+            return False, None, code, msg
         if name == "temp_derate_c" and v >= self.values["temp_stop_c"]:
-            return False, errcodes.CONFLICT, "must be below temp_stop_c (%d)" % self.values["temp_stop_c"]
+            return False, None, errcodes.CONFLICT, "must be below temp_stop_c (%d)" % self.values["temp_stop_c"]
         if name == "temp_stop_c" and v <= self.values["temp_derate_c"]:
-            return False, errcodes.CONFLICT, "must be above temp_derate_c (%d)" % self.values["temp_derate_c"]
-        self.values[name] = v
-        return True, 0, show(s, v)
+            return False, None, errcodes.CONFLICT, "must be above temp_derate_c (%d)" % self.values["temp_derate_c"]
+        if s.kind == T_PIN and v:
+            v = pinhash.make(v)  # the digits are never kept
+        return True, v, 0, show(s, v)
+
+    def set(self, name, text):
+        """Validate text for a setting and apply it: (ok, err_code, message). Changes nothing on error.
+        (At run time the command layer, evse/commands.py, does this with the session's rules.)"""
+        ok, v, code, msg = self.validate(name, text)
+        if ok:
+            self.values[name] = v
+        return ok, code, msg
 
     def dirty(self):
         """True if the current values differ from the flash copy."""
@@ -196,38 +218,73 @@ class Settings:
         config.temp_derate_dc = v["temp_derate_c"] * 10
         config.temp_restore_dc = v["temp_derate_c"] * 10 - _RESTORE_HYST_DC
         config.temp_stop_dc = v["temp_stop_c"] * 10
+        config.cp_gain = v["cal_cp_gain"]
+        config.cp_offset_mv = v["cal_cp_offset_mv"]
 
-    def text(self):
-        """The file contents for the current values."""
-        return jsonfmt.dumps({"schema": SCHEMA_VERSION, "settings": self.values}) + "\n"
+    def text(self, values=None):
+        """The file contents for the current values (or for values)."""
+        return jsonfmt.dumps({"schema": SCHEMA_VERSION, "settings": self.values if values is None else values}) + "\n"
 
-    def save(self):
-        """Write the values to flash atomically. True on success; False (nothing lost) on an OSError
-        or without a path (path=None: values live in RAM only, as on the simulator)."""
-        if self.path is None:
-            return False
-        try:
-            store.write_atomic(self.path, self.text())
-        except OSError:
-            return False
-        self._saved = dict(self.values)
+    def save(self, values=None):
+        """Write the values (or values) to flash atomically. True on success; False (nothing lost) on an
+        OSError. Without a path the flash copy is kept in RAM (the simulator writes no file)."""
+        vals = dict(self.values if values is None else values)
+        if self.path is not None:
+            try:
+                store.write_atomic(self.path, self.text(vals))
+            except OSError:
+                return False
+        self._saved = vals
+        self.save_pending = False
+        self._staged = None
         return True
 
-    def load(self):
-        """Read the values from flash. Never raises: bad parts fall back to defaults with a warning."""
-        self.warnings = []
-        self.values = defaults()
-        try:
-            self._load()
-        except Exception:  # belt and braces: whatever happened, run on defaults
-            self.values = defaults()
-            self.warnings.append("settings: unreadable, using defaults")
-        self._saved = dict(self.values)
+    def stage(self):
+        """Ask for a save of the values as they are now, written by flush() once the contactor is open."""
+        self._staged = dict(self.values)
+        self.save_pending = True
 
-    def _load(self):
-        w = self.warnings
+    def flush(self, contactor_closed):
+        """Write a staged save once the contactor is open (flash writes stop interrupts on rp2 and the
+        cache on esp32, so none happens during an energised session). True if one was written; a failed
+        write stays pending and is tried again."""
+        if self.save_pending and not contactor_closed:
+            return self.save(self._staged)
+        return False
+
+    def load(self):
+        """Read the values from flash. Never raises: bad parts fall back to defaults with a warning.
+        A PIN found in plain digits is hashed and the file rewritten (staged for the housekeeping task)."""
+        vals, w = self.read()
+        self.adopt(vals, w)
+        for x in w:
+            if x == _PIN_MIGRATED:
+                self._saved["pin"] = None  # the file still holds the digits: it differs, and is rewritten
+                self.stage()
+
+    def adopt(self, values, warnings):
+        """Take values (as read()) as both the current values and the flash copy."""
+        self.values = values
+        self.warnings = warnings
+        self._saved = dict(values)
+        self.save_pending = False
+        self._staged = None
+
+    def read(self):
+        """(values, warnings) as stored on flash (the RAM copy without a path), changing nothing here.
+        Never raises: bad parts fall back to defaults with a warning."""
         if self.path is None:
-            return
+            return dict(self._saved), []
+        vals = defaults()
+        w = []
+        try:
+            self._read(vals, w)
+        except Exception:  # belt and braces: whatever happened, run on defaults
+            vals = defaults()
+            w.append("settings: unreadable, using defaults")
+        return vals, w
+
+    def _read(self, values, w):
         obj, problem = store.load(self.path)
         if obj is None:
             if problem is not None:
@@ -241,17 +298,20 @@ class Settings:
         for s in SCHEMA:
             if s.name in vals:
                 v = vals[s.name]
-                if valid(s, v):
-                    self.values[s.name] = v
+                if s.kind == T_PIN and _plain_pin(s, v):
+                    values[s.name] = pinhash.make(v)
+                    w.append(_PIN_MIGRATED)
+                elif valid(s, v):
+                    values[s.name] = v
                 else:
                     w.append("settings: bad %s, default used" % s.name)
         for k in sorted(vals):
             if find(k) is None:
                 w.append("settings: unknown setting %s ignored" % jsonfmt.string(str(k)))
-        if self.values["temp_derate_c"] >= self.values["temp_stop_c"]:
+        if values["temp_derate_c"] >= values["temp_stop_c"]:
             d = defaults()
-            self.values["temp_derate_c"] = d["temp_derate_c"]
-            self.values["temp_stop_c"] = d["temp_stop_c"]
+            values["temp_derate_c"] = d["temp_derate_c"]
+            values["temp_stop_c"] = d["temp_stop_c"]
             w.append("settings: temp_derate_c not below temp_stop_c, defaults used")
 
     def revert(self):

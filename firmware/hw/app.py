@@ -33,6 +33,7 @@ class App:
         self._last = None
         self._beat = None  # last sign of life of the main program (beat())
         self.ticker = None  # type: Ticker | None  # runs step() from its timers (main.start() makes it)
+        self._commands = None
 
     def step(self, now):
         """One control period at now (ms). Interrupt context (a timer). No allocation."""
@@ -87,6 +88,42 @@ class App:
         if self.hw.contactor.pending(now):
             return -1
         return self.charger.idle_until(now)
+
+    def diag(self):
+        """Raw readings for the console's `diag`: (key, value) pairs. Console context (reads the ADCs
+        once more, allocates); charging goes on."""
+        hw = self.hw
+        s = hw.sampler
+        out = []
+        n = getattr(s, "cnt", None)
+        if n is not None:
+            out.append(("cp_counts_high", s.hi[(n[0] - 1) & 7]))
+            out.append(("cp_counts_low", s.lo[(n[1] - 1) & 7]))
+            out.append(("sampler_discarded", n[2]))
+        out.append(("cp_counts_now", hw.cp.read_u16()))
+        out.append(("pp_counts_now", hw.pp.read_u16()))
+        out.append(("temp_counts", hw.temp.read_u16() if hw.temp is not None else None))
+        src = getattr(s, "src", None)
+        if src is not None:
+            out.append(("sampler_isr_high", src[0]))
+            out.append(("sampler_isr_low", src[1]))
+            out.append(("sampler_burst", src[2]))
+            out.append(("sampler_direct", src[3]))
+        out.append(("trip_line", bool(hw.rcm.level())))
+        out.append(("ground_pin", None if hw.ground is None else hw.ground.value()))
+        out.append(("steps", self.steps))
+        return out
+
+    def commands(self, clock_ms_fn, reboot_fn=None):
+        """The firmware's one command layer (evse.commands.Commands), shared by every front end (the
+        console now; MQTT, web and OCPP later). Imported on first use: a charger nobody talks to does not
+        spend its RAM."""
+        if self._commands is None:
+            from evse.commands import Commands
+
+            self._commands = Commands(self.charger, self.settings, self.history, clock_ms_fn, reboot_fn,
+                                      self.diag)
+        return self._commands
 
     def safe(self):
         """Force the safe state through the drivers: contactor open, pilot -12 V, test winding off.

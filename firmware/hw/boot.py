@@ -39,3 +39,16 @@ def keep_alive(machine, wdt, timer_id, period_ms=500):
     t = machine.Timer(timer_id)
     t.init(period=period_ms, mode=machine.Timer.PERIODIC, callback=lambda _t: wdt.feed())
     return t
+
+
+def ctrl_c(machine, enabled):
+    """Ctrl-C on the USB console stops the firmware into the REPL (enabled), or is passed to the console
+    as a plain byte: with a PIN set, the REPL (and mpremote) would bypass the PIN, so it takes `service`
+    after `unlock <pin>`, or the service button, to get there (docs/boards.md "PIN and service mode").
+    The virtual board's machine module models the chip's console (machine.kbd_intr); a board uses
+    micropython.kbd_intr."""
+    f = getattr(machine, "kbd_intr", None)
+    if f is None and micropython is not None:
+        f = getattr(micropython, "kbd_intr", None)
+    if f is not None:
+        f(3 if enabled else -1)

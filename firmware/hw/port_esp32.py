@@ -32,3 +32,12 @@ def edge_irq(pin, handler, rising, falling):
     """An IRQ on the pin's edges (scheduled on this port: keep the handler short all the same)."""
     trig = (Pin.IRQ_RISING if rising else 0) | (Pin.IRQ_FALLING if falling else 0)
     return pin.irq(handler=handler, trigger=trig)
+
+
+SERVICE_BUTTON_PIN = 0  # the BOOT button of the DevKitC boards: GPIO0, pulled up, low while pressed
+
+
+def service_button(machine):
+    """True while the BOOT button (GPIO0) is held."""
+    p = machine.Pin(SERVICE_BUTTON_PIN, machine.Pin.IN, machine.Pin.PULL_UP)
+    return p.value() == 0

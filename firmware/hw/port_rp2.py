@@ -38,3 +38,8 @@ def edge_irq(pin, handler, rising, falling):
     """A hard IRQ on the pin's edges: handler runs in interrupt context."""
     trig = (Pin.IRQ_RISING if rising else 0) | (Pin.IRQ_FALLING if falling else 0)
     return pin.irq(handler=handler, trigger=trig, hard=True)
+
+
+def service_button(machine):
+    """True while the Pico's BOOTSEL button is held (read by MicroPython without leaving the firmware)."""
+    return bool(rp2.bootsel_button())

@@ -226,8 +226,7 @@ class Run:
         self.sc = sc
         self.skip_quiet = skip_quiet  # jump over ticks the core says cannot change anything
         self.settings = Settings(path=None)  # RAM only: a scenario never touches flash
-        for k in sc.settings:
-            self.settings.values[k] = sc.settings[k]
+        self.settings.preset(sc.settings)  # the scenario's settings are what the "flash" holds
         self.ch = make_charger(self.settings)
         self.history = History(path=None)
         self.bench = Bench(sc.seed, sc.settings["socket"], sc.settings["pp_sense"])
@@ -272,6 +271,7 @@ class Run:
             bench.sense(t, io)
             ch.tick(t)
             self.history.observe(t, ch)
+            self.settings.flush(io.relay)  # as the board's housekeeping task: a staged save, once open
             bench.actuate(t, io)
             self.tr.observe(t, ch)
             self.next_tick = t + TICK_MS

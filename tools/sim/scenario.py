@@ -1,5 +1,6 @@
 # Scenario files: load, check every key and value, and normalise (see docs/scenarios.md).
 import json
+import sys
 
 from evse import settings as S
 from tools.bench.circuit import EV_B, EV_C, EV_D
@@ -23,7 +24,30 @@ def _is_int(v):
 
 
 def _is_num(v):
-    return _is_int(v) or isinstance(v, float)
+    """An int, or a finite float: NaN and infinities are refused (NaN passes every range check)."""
+    if _is_int(v):
+        return True
+    return isinstance(v, float) and v == v and v - v == 0.0
+
+
+def _whole_ohms(v):
+    """Resistances are whole ohms on the bench: a fractional value is rounded (half up), the same on
+    both interpreters, before the run; the trace's input line shows the value used."""
+    if isinstance(v, float):
+        return int(v + 0.5)
+    return v
+
+
+def _reject_constant(name):
+    raise ValueError("%s is not JSON" % name)
+
+
+def decode(text):
+    """json.loads, but NaN, Infinity and -Infinity are invalid JSON, as on MicroPython (RFC 8259):
+    the same scenario gets the same answer on both interpreters."""
+    if sys.implementation.name == "micropython":
+        return json.loads(text)
+    return json.loads(text, parse_constant=_reject_constant)
 
 
 def _known(names):
@@ -122,7 +146,7 @@ def parse(obj):
             if k == "t_ms":
                 continue
             _check_input(where, k, e[k])
-            items.append((k, e[k]))
+            items.append((k, _whole_ohms(e[k]) if k in _NULLABLE_OHM else e[k]))
         if not items:
             raise ScenarioError(where + ": no input (known: " + _known(INPUTS) + ")")
         rows.append((t, i, items))
@@ -139,7 +163,7 @@ def load(path):
     except OSError:
         raise ScenarioError("cannot read " + path)
     try:
-        obj = json.loads(text)
+        obj = decode(text)
     except ValueError:
         raise ScenarioError(path + " is not valid JSON")
     return parse(obj)

@@ -106,7 +106,8 @@ class VRun(Run):
         from evse.console import Console
 
         self.history = self.app.history  # observed by App.step, in RAM (start(values=...))
-        self.console = Console(self.ch, self.app.settings, self.history, self._clock, _discard).handle_line
+        self.console = Console(self.ch, self.app.settings, self.history, self._clock, _discard,
+                               commands=self.app.commands(self._clock)).handle_line
         self.boots += 1
         # As main.run() does: the first step now, then the step's timer interrupt. The runner is the main
         # program here (it runs the scenario's console lines): it shows life to the watchdog in _step().
@@ -189,6 +190,7 @@ class VRun(Run):
             return
         self._idle = False
         if self.app.steps != steps or t == self.next_tick:  # (a stopped ticker must not stall the run)
+            self.app.settings.flush(self.ch.io.relay)  # the housekeeping task's staged save, once open
             self._stepped(t)
 
     def _finish(self, until):

@@ -255,3 +255,27 @@ def enable_irq(state=True):
 
 def idle():
     pass
+
+
+_ISIG = 0x1  # termios lflag ISIG on Linux (the unix port's termios module does not name it)
+
+
+def kbd_intr(c):
+    """micropython.kbd_intr as the chip's USB console does it: with -1, Ctrl-C reaches the console as a
+    byte. On the unix port kbd_intr(-1) would leave SIGINT to its default (the interpreter would die), so
+    the virtual board turns the terminal's ISIG off instead (and on again for 3)."""
+    import sys
+
+    if sys.implementation.name != "micropython":  # the in-process board under CPython: no console
+        return
+    try:
+        import termios
+
+        a = termios.tcgetattr(0)
+    except Exception:  # stdin is no terminal (the in-process virtual board): nothing to model
+        return
+    if c == -1:
+        a[3] &= ~_ISIG
+    else:
+        a[3] |= _ISIG
+    termios.tcsetattr(0, termios.TCSANOW, a)
