@@ -34,6 +34,7 @@ class App:
         self._beat = None  # last sign of life of the main program (beat())
         self.ticker = None  # type: Ticker | None  # runs step() from its timers (main.start() makes it)
         self._commands = None
+        self._led = -1  # the LED as last written
 
     def step(self, now):
         """One control period at now (ms). Interrupt context (a timer). No allocation."""
@@ -55,8 +56,11 @@ class App:
         hw.rcm.test(io.rcd_test)
         if hw.led is not None:
             st = self.charger.state
-            # on while charging, blinking 1 Hz on a fault, off otherwise
-            hw.led.value(1 if st == ST_C2 or st == ST_D2 else (now // 500) & 1 if self.charger.faults else 0)
+            # on while charging, blinking 1 Hz on a fault, off otherwise; the pin is written on a change only
+            led = 1 if st == ST_C2 or st == ST_D2 else (now // 500) & 1 if self.charger.faults else 0
+            if led != self._led:
+                self._led = led
+                hw.led.value(led)
         if self.history is not None:
             self.history.observe(now, self.charger)  # small ints into slots only; flash writes elsewhere
         healthy = self._last is None or since(now, self._last) <= _STEP_LATE_MS
