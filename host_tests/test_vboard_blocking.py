@@ -227,3 +227,34 @@ def test_the_flash_model_holds_the_step_a_write_while_charging_would_delay_the_o
     v = _session("pico", 0, [writer])
     r = v.opened_after_us(B_MS)
     assert r is not None and r >= 45000, r
+
+
+def test_with_4_edges_a_tick_a_200_ms_c_pulse_is_reported_and_seen_within_50_ms():
+    """J1772-NUMBERS "Timing": detection within 50 ms, C pulses as short as 200 ms reported, with the
+    sampler taking only 4 edges per tick (at 53.3 % and at the 96 % duty of 80 A, whose 40 us low plateau
+    the ISR cannot catch: the burst reads it)."""
+    from evse.iodata import ST_C2
+
+    for amps in (32, 80):
+        seen = []
+
+        def probe(app):
+            async def task():
+                import asyncio
+
+                from tools.vboard import clock
+
+                while True:
+                    if app.charger.state == ST_C2 and not seen:
+                        seen.append(clock.K.ms())
+                    await asyncio.sleep_ms(1)
+
+            return task()
+
+        sc = parse({"duration_ms": 3600, "board": "pico", "settings": {"max_current_a": amps},
+                    "events": [{"t_ms": 1000, "ev": "B"}, {"t_ms": 3000, "ev": "C"}, {"t_ms": 3200, "ev": "B"}]})
+        v = VMain(sc, extra=[probe])
+        v.run()
+        assert seen and 3000 < seen[0] <= 3050, (amps, seen)
+        s = v.app.hw.sampler
+        assert s.src[0] + s.src[1] > 0, list(s.src)  # the ISR did sample
