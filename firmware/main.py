@@ -1,5 +1,6 @@
-# Firmware entry point: the safe state before anything else, then the board's hardware, the core and the
-# control loop under asyncio. The board file is deployed beside it as board.py (make deploy BOARD=...).
+# Firmware entry point: the safe state before anything else, then the board's hardware, the core, the
+# control step on its timer interrupt (hw/ticker.py) and the rest (console, housekeeping) under asyncio.
+# The board file is deployed beside it as board.py (make deploy BOARD=...).
 import machine
 
 try:
@@ -14,14 +15,14 @@ if board is not None:
 boot.emergency_buf()
 
 import sys  # noqa: E402
-import time  # noqa: E402
 
-from evse.charger import TICK_MS, Charger  # noqa: E402
+from evse.charger import Charger  # noqa: E402
 from evse.history import History  # noqa: E402
 from evse.iodata import IO, Config  # noqa: E402
 from evse.settings import Settings  # noqa: E402
 from hw.app import App  # noqa: E402
 from hw.build import Hw, port_for  # noqa: E402
+from hw.ticker import Ticker  # noqa: E402
 
 
 def start(brd=None, watchdog=True, settings_path="settings.json", values=None, history_path="history.json"):
@@ -47,24 +48,9 @@ def start(brd=None, watchdog=True, settings_path="settings.json", values=None, h
     charger = Charger(cfg, IO())
     hw = Hw(machine, brd, port, charger)
     wdt = boot.Watchdog(machine, brd.WDT_TIMEOUT_MS) if watchdog else None
-    return App(hw, charger, wdt, st, hist)
-
-
-async def control(app, ticks=None):
-    """The control task: app.step() every TICK_MS on the board's clock (ticks steps, or for ever)."""
-    import asyncio
-
-    due = time.ticks_ms()
-    while ticks is None or ticks > 0:
-        app.step(due)
-        due = time.ticks_add(due, TICK_MS)
-        wait = time.ticks_diff(due, time.ticks_ms())
-        if wait < 0:  # overran: the next step starts now, on a fresh grid
-            due = time.ticks_ms()
-            wait = 0
-        await asyncio.sleep_ms(wait)
-        if ticks is not None:
-            ticks -= 1
+    app = App(hw, charger, wdt, st, hist)
+    app.ticker = Ticker(machine, app, port)
+    return app
 
 
 async def _main(app):
@@ -72,11 +58,11 @@ async def _main(app):
 
     from hw.serial_console import SerialConsole
 
-    # The USB console beside the control loop: it awaits each received byte, so it never blocks the
-    # control task's TICK_MS period; housekeeping does the history's rare flash writes.
+    # The control step runs on its timer interrupt whatever these tasks do. The USB console awaits each
+    # received byte; housekeeping shows the main program alive (the watchdog) and does the rare flash
+    # writes, only while the contactor is open.
     con = SerialConsole(app, app.history, machine.reset)
-    tasks = [asyncio.create_task(control(app)), asyncio.create_task(con.serve()),
-             asyncio.create_task(con.housekeeping())]
+    tasks = [asyncio.create_task(con.serve()), asyncio.create_task(con.housekeeping())]
     await asyncio.gather(*tasks)
 
 
@@ -91,6 +77,8 @@ def run():
     app = None
     try:
         app = APP = start()
+        if app.ticker is not None:
+            app.ticker.start()
         asyncio.run(_main(app))
     except KeyboardInterrupt:  # a person or mpremote stopped it: safe state, REPL stays usable
         _safe(app)
@@ -99,12 +87,21 @@ def run():
         print("evse: stopped, safe state (contactor open, pilot -12 V)")
     except BaseException as e:  # noqa: B902 -- anything at all: safe state before anything else
         _safe(app)
-        sys.print_exception(e)
+        pe = getattr(sys, "print_exception", None)  # MicroPython's; CPython under the virtual board: repr
+        if pe is not None:
+            pe(e)
+        else:
+            print(repr(e))
         print("evse: fault, safe state; the watchdog restarts the board")
 
 
 def _safe(app):
     if app is not None:
+        try:
+            if app.ticker is not None:
+                app.ticker.stop()  # no step may re-apply the core's commands after this
+        except BaseException:  # noqa: B902
+            pass
         try:
             app.safe()
         except BaseException:  # noqa: B902 -- the drivers failed: plain pins below still work

@@ -261,6 +261,48 @@ def test_observe_allocates_nothing_when_nothing_changed():
     assert err is None
 
 
+def test_observe_allocates_nothing_on_state_changes_faults_and_session_ends_after_clock_wraps():
+    """Issue 9: observe() runs in the control step, a hard timer interrupt. Every state change, every
+    fault raised and cleared and every session end allocates nothing, also after the tick clock has
+    wrapped three times (an uptime past 2**30 ms is a big int on the 32-bit engine)."""
+    try:
+        import micropython
+    except ImportError:
+        return
+    p, h, ch = _setup("alloc2")
+    top = 0x3FFFFFFF
+    h.observe(top - 100, ch)
+    for _ in range(3):
+        h.observe(top, ch)
+        h.observe(5, ch)  # wrapped
+        h.observe(top - 100, ch)
+    assert h._wraps == 3
+    seq = []
+    for st in (iodata.ST_B1, iodata.ST_B2, iodata.ST_C2, iodata.ST_D2, iodata.ST_E, iodata.ST_F, iodata.ST_A):
+        seq.append((st, 0))
+    for b in range(faults.COUNT):
+        seq.append((iodata.ST_C2, 1 << b))
+        seq.append((iodata.ST_F, 0))
+        seq.append((iodata.ST_A, 0))  # a session ends each time
+    fails = 0
+    t = top - 90
+    for st, f in seq:
+        ch.state = st
+        ch.faults = f
+        micropython.heap_lock()
+        try:
+            h.observe(t, ch)
+        except MemoryError:
+            fails += 1
+        finally:
+            micropython.heap_unlock()
+        t += 10
+    assert fails == 0, fails
+    rows = h.session_rows()  # the readers put the wraps and ms together (allocating is fine there)
+    assert rows[0][2] == 3 * (top + 1) + t - 10, rows[0]
+    assert h.fault_rows()[0][3] >= 3 * (top + 1)
+
+
 def test_without_a_path_history_lives_in_ram_only():
     h = History(None)
     h.load()

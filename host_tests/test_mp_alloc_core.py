@@ -1,5 +1,6 @@
-# MicroPython only (pytest ignores test_mp_*): the core's tick and its ISR entry allocate nothing,
-# proven with micropython.heap_lock() over whole scenario runs (STYLE: control paths allocation-free).
+# MicroPython only (pytest ignores test_mp_*): the core's tick, its ISR entry and the history's observe()
+# allocate nothing, proven with micropython.heap_lock() over whole scenario runs (STYLE: control paths
+# allocation-free), every state change and fault of every scenario included.
 import os
 
 import micropython
@@ -9,16 +10,19 @@ from tools.sim.scenario import load
 
 
 class _Locked:
-    """Wraps a charger so every tick() and rcd_irq() runs with the heap locked; counts failures."""
+    """Wraps a charger so every tick() and rcd_irq() runs with the heap locked, and the history's
+    observe() after each tick too (every state change and fault of the scenario); counts failures."""
 
-    def __init__(self, ch):
+    def __init__(self, ch, hist):
         self.ticks = 0
         self.irqs = 0
         self.failures = 0
         self._tick = ch.tick
         self._irq = ch.rcd_irq
+        self._observe = hist.observe
         ch.tick = self.tick
         ch.rcd_irq = self.irq
+        hist.observe = self.observe
 
     def _locked(self, fn, arg):
         micropython.heap_lock()
@@ -40,6 +44,15 @@ class _Locked:
         self.irqs += 1
         self._locked(self._irq, None)
 
+    def observe(self, now, ch):
+        micropython.heap_lock()
+        try:
+            self._observe(now, ch)
+        except MemoryError:
+            self.failures += 1
+        finally:
+            micropython.heap_unlock()
+
 
 def _scenario_files():
     out = []
@@ -56,7 +69,7 @@ def _scenario_files():
 
 def _run_locked(path, skip_quiet):
     r = Run(load(path), lambda line: None, skip_quiet=skip_quiet)
-    lk = _Locked(r.ch)
+    lk = _Locked(r.ch, r.history)
     r.run()
     return lk
 

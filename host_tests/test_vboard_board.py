@@ -29,9 +29,13 @@ def _sweep(name, duty):
     want_hi = cp_volts_mv(GEN_MV, EV_C)
     hi_ok = lo_ok = 0
     s0 = list(hw.sampler.src)
-    t = 10
+    k.quiet_until = 0
+    r.app.ticker.stop()  # this test steps the sampler itself, arming it 2 ms ahead as the guard's timer does
+    t = 20
     for _ in range(TICKS):
         k.frame_end = t * 1000
+        k.run_until(t * 1000 - 2000)
+        hw.sampler.arm()
         k.run_until(t * 1000)
         hw.sampler.read(io, hw.pilot.pulsing())
         hi_ok += abs(io.cp_high_mv - want_hi) <= TOL_MV
@@ -117,22 +121,44 @@ def test_boot_drives_the_safe_state_before_anything_else():
         assert p.mode == 1 and p.out == 1 - b.PILOT_HIGH_LEVEL and p.pwm is None, name
 
 
-def test_a_starved_watchdog_resets_the_board_and_it_boots_safe():
+def test_a_stopped_step_timer_opens_the_contactor_in_50_ms_and_the_watchdog_resets_the_board():
+    """Issue 9: the deadline guard, on a timer of its own, opens the contactor when the step has not run
+    for 50 ms; the watchdog, no longer fed, resets the board, which boots safe and charges again."""
     r = _board("pico", [{"t_ms": 1000, "ev": "C"}])
     r.advance(3000)
     assert r.app.io.relay
     k = r.k
     old = r.app
-    # The control loop hangs: virtual time goes on, nothing steps the firmware.
-    k.run_until(k.now_us + 1000 * (r.board.WDT_TIMEOUT_MS + 10))
+    k.quiet_until = 0  # the runner no longer drives it: every timer call happens
+    old.ticker._timer.deinit()  # the step's timer stops (the guard's runs on)
+    t0 = k.now_us
+    k.run_until(t0 + 50000)
+    assert not k.active_out(r.board.CONTACTOR, r.board.CONTACTOR_ACTIVE_HIGH), "guard did not open"
+    assert old.stalls == 1 and old.ticker.guard_trips == 1
+    k.run_until(t0 + 1000 * (r.board.WDT_TIMEOUT_MS + 10))
     assert k.resets == 1 and k.reset_cause == WDT_RESET
     assert r.app is not old and r.boots == 2
     assert not r.bench.contactor.closed_contacts(k.ms() + 20)  # coil released by the reset: drops out
-    assert r.app.io.pilot == PILOT_N12  # the new firmware starts in F
     # and the rebooted firmware runs the session again (the runner resumes at the kernel's time)
     r.t = r.next_tick = (k.ms() // 10 + 1) * 10
     r.advance(r.t + 3000)
     assert r.app.io.relay
+
+
+def test_a_stuck_main_program_is_noticed_by_the_watchdog_while_the_step_runs_on():
+    """The step feeds the watchdog only while the main program shows life (App.beat) within
+    MAIN_STALL_MS: a main program stuck for longer resets the board; a 2 s stall does not."""
+    from hw.app import MAIN_STALL_MS
+
+    r = _board("pico", [{"t_ms": 1000, "ev": "C"}])
+    r.advance(3000)
+    k = r.k
+    k.quiet_until = 0
+    steps = r.app.steps
+    k.run_until(k.now_us + 2000 * 1000)  # nobody beats for 2 s: the steps go on, so does charging
+    assert k.resets == 0 and r.app.io.relay and r.app.steps - steps >= 199
+    k.run_until(k.now_us + 1000 * (MAIN_STALL_MS + r.board.WDT_TIMEOUT_MS))
+    assert k.resets == 1 and k.reset_cause == WDT_RESET
 
 
 def test_the_watchdog_is_fed_only_by_healthy_steps():

@@ -1,7 +1,7 @@
-# The asyncio control loop itself, on the MicroPython unix port in real time: main.control() awaits
-# App.step every TICK_MS on the virtual board (fake hardware following the real clock) while a session runs:
-# plug in, EV ready, the contactor closes. About 0.7 s of wall time. Plain asserts; MicroPython only (the
-# firmware's asyncio calls are MicroPython's: sleep_ms).
+# The firmware's own timer-driven step beside asyncio, on the MicroPython unix port in real time: the step's
+# timer interrupt runs App.step every TICK_MS on the virtual board (fake hardware following the real clock)
+# while asyncio tasks sleep, and a session runs: plug in, EV ready, the contactor closes. About 0.7 s of
+# wall time. Plain asserts; MicroPython only (the firmware's asyncio calls are MicroPython's: sleep_ms).
 # not on webassembly: that port's asyncio runs on the JS event loop (no asyncio.run, no real-time loop)
 import sys
 
@@ -10,11 +10,9 @@ from tools.sim.scenario import parse
 TICKS = 70
 
 
-def test_asyncio_control_loop_steps_every_tick_and_runs_a_session_in_real_time():
+def test_the_step_timer_steps_every_tick_beside_asyncio_and_runs_a_session_in_real_time():
     if sys.implementation.name != "micropython":
         return  # CPython's asyncio has no sleep_ms; the virtual-time tests cover the step itself
-    import asyncio
-
     from tools.vboard.realtime import Session
     from tools.vboard.run import load_board
 
@@ -31,6 +29,7 @@ def test_asyncio_control_loop_steps_every_tick_and_runs_a_session_in_real_time()
             pass
 
     s = Session(brd, sc, Sink())
+    import asyncio  # after the board is up: asyncio waits through the board's select (ports/select.py)
     sys.modules["board"] = brd
     if "main" in sys.modules:
         del sys.modules["main"]
@@ -39,18 +38,25 @@ def test_asyncio_control_loop_steps_every_tick_and_runs_a_session_in_real_time()
     s.app = app
     import time
 
+    async def idle_main():  # the main program asleep in asyncio: only the timer steps the firmware
+        for _ in range(TICKS // 10):
+            app.beat(time.ticks_ms())
+            await asyncio.sleep_ms(100)
+
     t0 = time.ticks_ms()
-    asyncio.run(main.control(app, ticks=TICKS))
+    app.ticker.start()
+    asyncio.run(idle_main())
+    app.ticker.stop()
     took = time.ticks_diff(time.ticks_ms(), t0)
-    assert app.steps == TICKS, app.steps
-    assert TICKS * 10 - 20 <= took <= TICKS * 10 * 3, took  # paced by the loop, not faster
+    assert TICKS - 3 <= app.steps <= TICKS + 3, (app.steps, took)  # one per 10 ms of real time
     assert app.io.relay, "".join(lines)
-    assert app.fed >= TICKS - 2  # the watchdog was fed by healthy steps
-    print("asyncio loop: %d steps in %d ms of real time, contactor closed" % (app.steps, took))
+    assert app.fed >= app.steps - 2  # the watchdog was fed by healthy steps
+    print("timer step beside asyncio: %d steps in %d ms of real time, contactor closed" % (app.steps, took))
 
 
-def test_an_uncaught_exception_in_the_loop_forces_the_safe_state_first():
-    """main.run(): the control loop raises while charging -> contactor open and pilot at -12 V on the pins."""
+def test_an_uncaught_exception_in_the_main_program_forces_the_safe_state_first():
+    """main.run(): a main-program task raises while charging -> the step's timer is stopped, contactor open
+    and pilot at -12 V on the pins."""
     if sys.implementation.name != "micropython":
         return
     from tools.vboard.realtime import Session
@@ -59,6 +65,8 @@ def test_an_uncaught_exception_in_the_loop_forces_the_safe_state_first():
     brd = load_board("pico")
     sc = parse({"duration_ms": 5000, "board": "pico", "events": [{"t_ms": 10, "ev": "C"}]})
     s = Session(brd, sc, None)
+    import asyncio
+
     sys.modules["board"] = brd
     if "main" in sys.modules:
         del sys.modules["main"]
@@ -68,21 +76,21 @@ def test_an_uncaught_exception_in_the_loop_forces_the_safe_state_first():
 
     def start():
         app = real_start(values=sc.settings)
-        step = app.step
-
-        def failing_step(now):
-            step(now)
-            seen.append(app.io.relay)
-            if len(seen) >= 40:
-                raise RuntimeError("injected fault in the control loop")
-
-        app.step = failing_step
+        seen.append(app)
         return app
 
+    async def failing_main(app):
+        while not app.io.relay:
+            app.beat(0)
+            await asyncio.sleep_ms(20)
+        raise RuntimeError("injected fault in the main program")
+
     main.start = start
+    main._main = failing_main
     main.run()  # returns after forcing the safe state (a board's watchdog would then restart it)
     k = s.k
-    assert seen[-1], "the contactor was closed when the loop failed"
+    app = seen[0]
+    assert not app.ticker.running and not k.timers
     assert not k.active_out(brd.CONTACTOR, brd.CONTACTOR_ACTIVE_HIGH)
     p = k.pins[brd.PILOT_PWM]
     assert p.pwm is None and p.mode == 1 and p.out == 1 - brd.PILOT_HIGH_LEVEL  # -12 V by plain GPIO

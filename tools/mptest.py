@@ -1,7 +1,7 @@
 # Runs the plain-assert test modules of a folder under MicroPython (or CPython): every test_* function
 # of every test_*.py that does not need a host-only library (pytest, hypothesis, subprocess, pty).
 # Prints failures, the modules left to CPython, and "N passed, N failed". Exit 1 on any failure.
-# Usage: micropython tools/mptest.py host_tests
+# Usage: micropython tools/mptest.py host_tests [test_x test_y]   (only those modules, when named)
 #        python3 tools/mptest.py --list host_tests   (the modules, for tools/wasm/mptest.mjs)
 import os
 import sys
@@ -43,10 +43,12 @@ def listing(folder):
     return 0
 
 
-def main(folder):
+def main(folder, only=()):
     folder = folder.rstrip("/")
     on_mp = sys.implementation.name == "micropython"
     names = _names(folder, on_mp)
+    if only:
+        names = [n for n in names if n[:-3] in only]
     pkg = folder.replace("/", ".")
     passed = failed = 0
     ran = []
@@ -83,4 +85,4 @@ def main(folder):
 
 if len(sys.argv) > 2 and sys.argv[1] == "--list":
     sys.exit(listing(sys.argv[2]))
-sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "host_tests"))
+sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "host_tests", sys.argv[2:]))

@@ -87,7 +87,8 @@ class Charger:
         self._withdraw = False
         self._withdraw_t = 0
         self._lock_t = 0
-        self._busy = True  # the last tick changed something or left a short timer running
+        self._busy = True  # the last tick changed an output, a fault or the state (idle_until())
+        self._held = 0
         self._now = 0  # time of the last tick (for commands between ticks)
 
     # -- commands (console, buttons) ------------------------------------------------------------
@@ -293,16 +294,17 @@ class Charger:
         # the last tick with it: a bench that skips quiet ticks (idle_until) sees the same clearing
         # time as a board that ticks every 10 ms. Each _gone slot is overwritten in place: no allocation.
         active = self.faults & ~self.latched
-        b = 0
-        while b < F.COUNT:
-            bit = _B << b
-            if cause & bit:
-                pass
-            elif self._cause & bit:
-                self._gone[b] = now
-            elif active & bit & _CONDITION and since(now, self._gone[b]) >= CLEAR_HOLD_MS:
-                self.faults &= ~bit
-            b += 1
+        if cause != self._cause or active & _CONDITION:  # (else the loop below would change nothing)
+            b = 0
+            while b < F.COUNT:
+                bit = _B << b
+                if cause & bit:
+                    pass
+                elif self._cause & bit:
+                    self._gone[b] = now
+                elif active & bit & _CONDITION and since(now, self._gone[b]) >= CLEAR_HOLD_MS:
+                    self.faults &= ~bit
+                b += 1
         self._cause = cause
         if observing and ev == PS_A:
             self._pp_drop = False
@@ -424,21 +426,28 @@ class Charger:
             st = ST_B1 + 2 * (ev - PS_B) + (1 if pilot == PILOT_PWM else 0)
         self.state = st
 
-        # Quiet? (Only idle_until() reads this; the boards tick every TICK_MS regardless.)
+        # Quiet? Only idle_until() asks, on the host bench: the tick keeps what changed (ints compared) and
+        # idle_until() works out the rest, so the boards, which tick every TICK_MS regardless, do not.
         self._busy = (
             before != self.faults ^ (self.latched << F.COUNT)
             or was_out != (io.pilot << 1 | io.relay) << 2 | io.lock << 1 | io.rcd_test
             or was_duty != io.duty or was_state != st
-            or self.pf.settling() or self._low_bad or self._fhold or self._withdraw or self.rcd.testing()
-            or self.rsup.pending(now) or (active & _CONDITION & ~cause)
-            or (io.lock and not io.lock_ok and since(now, self._lock_t) < LOCK_CONFIRM_MS)
-            or (pilot == PILOT_PWM and duty_for_ma(avail) != io.duty)
         )
+        self._held = active & _CONDITION & ~cause  # condition faults whose clearing hold is running
 
     def idle_until(self, now):
         """With every input held, the earliest ms at which tick() could change anything: -1 if the
-        next tick might, None if nothing ever will. For the host bench, which skips quiet ticks."""
-        if self._busy:
+        next tick might, None if nothing ever will. For the host bench, which skips quiet ticks; call it
+        right after tick() (now: that tick's time)."""
+        io = self.io
+        t = self._now
+        if (
+            self._busy or self._rcd_irq
+            or self.pf.settling() or self._low_bad or self._fhold or self._withdraw or self.rcd.testing()
+            or self.rsup.pending(t) or self._held
+            or (io.lock and not io.lock_ok and since(t, self._lock_t) < LOCK_CONFIRM_MS)
+            or (io.pilot == PILOT_PWM and duty_for_ma(self.avail_ma) != io.duty)
+        ):
             return -1
         if self.faults & _GFCI_TRIP and not self.latched & _GFCI_TRIP and self.rcd.tripped:
             return self.rcd.trip_t + RECLOSE_DELAY_MS

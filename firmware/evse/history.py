@@ -1,5 +1,8 @@
 # Fault counters and a short log of charging sessions: observed every control tick, kept in RAM,
 # written to flash rarely (at a session end, or every 10 minutes while something is going on).
+# observe() runs in the control step (a hard timer interrupt on the boards): it stores small ints into
+# preallocated slots only. A time is kept as (clock wraps, ms within the wrap), since an uptime above
+# 2**30 - 1 ms is a big int on 32-bit ports; the readers (console, flush) put the two together.
 from .compat import const
 from . import faults, iodata, jsonfmt, store
 from .pilot import since
@@ -11,7 +14,7 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = const(1)
 DEFAULT_PATH = "history.json"
 CHECKPOINT_MS = const(600000)  # while active, persist at most every 10 minutes (flash wear)
-_PERIOD = const(0x40000000)  # the tick clock wraps like time.ticks_ms(); uptime counts the wraps
+_PERIOD = 0x40000000  # the tick clock wraps like time.ticks_ms(); uptime counts the wraps (readers only)
 
 # Session status. Times are (boot number, ms since that boot): the board has no wall clock.
 S_DONE = const(0)  # ended by the EV leaving (state A)
@@ -32,14 +35,22 @@ class History:
         n = faults.COUNT
         self.count = [0] * n
         self.first_boot = [0] * n
-        self.first_ms = [0] * n
+        self.first_ms = [0] * n  # ms within the wrap first_wr (uptime = first_wr * 2**30 + first_ms)
+        self.first_wr = [0] * n
         self.last_boot = [0] * n
         self.last_ms = [0] * n
+        self.last_wr = [0] * n
         self.sessions = []  # closed sessions, oldest first: [boot, start_ms, end_ms, max_ma, status]
+        # Sessions ended by observe() and not yet moved into self.sessions (that allocates: readers do it):
+        # [boot, start wraps, start ms, end wraps, end ms, max_ma], _nend of them, oldest first.
+        # As many as are kept: an unread one is dropped only when it would have been anyway.
+        self._end = [[0] * 6 for _ in range(max_sessions)]
+        self._nend = 0
         self.pending = False  # a flash write is due: flush() it from a slow task
         self._state = iodata.ST_A
         self._faults = 0
         self._active = False
+        self._s_wr = 0
         self._s_start = 0
         self._s_max = 0
         self._dirty = False
@@ -48,8 +59,8 @@ class History:
         self._last = 0  # now_ms of the last observe()
 
     def uptime_ms(self):
-        """Milliseconds since boot at the last observe(), counting clock wraps."""
-        return self._wraps * _PERIOD + self._last
+        """Milliseconds since boot at the last observe(), counting clock wraps (may be a big int)."""
+        return _up(self._wraps, self._last)
 
     def observe(self, now_ms, charger):
         """Called every control tick with the charger's clock (wrapping like ticks_ms).
@@ -69,30 +80,61 @@ class History:
             self.pending = True
 
     def _change(self, now_ms, st, f):
-        t = self.uptime_ms()
+        # Control-step context: small ints into preallocated slots only. No allocation.
+        wr = self._wraps
         raised = f & ~self._faults
         self._faults = f
         if raised:
-            for i in range(faults.COUNT):
+            i = 0
+            while i < faults.COUNT:
                 if raised & (1 << i):
                     if self.count[i] == 0:
                         self.first_boot[i] = self.boot
-                        self.first_ms[i] = t
+                        self.first_wr[i] = wr
+                        self.first_ms[i] = now_ms
                     self.count[i] += 1
                     self.last_boot[i] = self.boot
-                    self.last_ms[i] = t
+                    self.last_wr[i] = wr
+                    self.last_ms[i] = now_ms
+                i += 1
             self._mark(now_ms)
         self._state = st
         if not self._active and iodata.ST_B1 <= st <= iodata.ST_D2:  # an EV is connected
             self._active = True
-            self._s_start = t
+            self._s_wr = wr
+            self._s_start = now_ms
             self._s_max = 0
             self._mark(now_ms)
         elif self._active and st == iodata.ST_A:  # the EV left
             self._active = False
-            self._append([self.boot, self._s_start, t, self._s_max, S_DONE])
+            q = self._end
+            n = self._nend
+            if n == len(q):  # unread for that long: the oldest slot is reused (moving refs only)
+                e = q[0]
+                k = 1
+                while k < n:
+                    q[k - 1] = q[k]
+                    k += 1
+                q[n - 1] = e
+                n -= 1
+            e = q[n]
+            e[0] = self.boot
+            e[1] = self._s_wr
+            e[2] = self._s_start
+            e[3] = wr
+            e[4] = now_ms
+            e[5] = self._s_max
+            self._nend = n + 1
             self._dirty = True
             self.pending = True
+
+    def _collect(self):
+        """Move the sessions observe() ended into self.sessions. Loop/task context: allocates."""
+        n = self._nend
+        self._nend = 0
+        for k in range(n):
+            e = self._end[k]
+            self._append([e[0], _up(e[1], e[2]), _up(e[3], e[4]), e[5], S_DONE])
 
     def _mark(self, now_ms):
         if not self._dirty:
@@ -112,6 +154,7 @@ class History:
 
     def save(self):
         """Write now. True on success; on failure retry at the next checkpoint."""
+        self._collect()
         self.pending = False
         self._dirty_t = self._last
         if self.path is None:  # RAM only
@@ -127,14 +170,13 @@ class History:
 
     def text(self):
         """The file contents: counters, and the sessions with the open one stored as interrupted."""
+        self._collect()
         fl = {}
-        for i in range(faults.COUNT):
-            if self.count[i]:
-                fl[faults.NAMES[i]] = [self.count[i], self.first_boot[i], self.first_ms[i],
-                                       self.last_boot[i], self.last_ms[i]]
+        for r in self.fault_rows():
+            fl[faults.NAMES[r[0]]] = list(r[1:])
         ss = list(self.sessions)
         if self._active:
-            ss.append([self.boot, self._s_start, self.uptime_ms(), self._s_max, S_INTERRUPTED])
+            ss.append([self.boot, _up(self._s_wr, self._s_start), self.uptime_ms(), self._s_max, S_INTERRUPTED])
         ss = ss[-self.max_sessions:]
         obj = {"schema": SCHEMA_VERSION, "boots": self.boot, "faults": fl, "sessions": ss}
         return jsonfmt.dumps(obj) + "\n"
@@ -172,7 +214,9 @@ class History:
             if not _nats(e, 5):
                 bad += 1
                 continue
-            self.count[i], self.first_boot[i], self.first_ms[i], self.last_boot[i], self.last_ms[i] = e
+            self.count[i], self.first_boot[i], fms, self.last_boot[i], lms = e
+            self.first_wr[i], self.first_ms[i] = divmod(fms, _PERIOD)
+            self.last_wr[i], self.last_ms[i] = divmod(lms, _PERIOD)
         for e in ss[-self.max_sessions:]:
             if _nats(e, 5) and e[4] in (S_DONE, S_INTERRUPTED):
                 self.sessions.append(list(e))
@@ -186,19 +230,25 @@ class History:
         rows = []
         for i in range(faults.COUNT):
             if self.count[i]:
-                rows.append((i, self.count[i], self.first_boot[i], self.first_ms[i],
-                             self.last_boot[i], self.last_ms[i]))
+                rows.append((i, self.count[i], self.first_boot[i], _up(self.first_wr[i], self.first_ms[i]),
+                             self.last_boot[i], _up(self.last_wr[i], self.last_ms[i])))
         return rows
 
     def session_rows(self):
         """[(boot, start_ms, end_ms, max_ma, status)], newest first, the open session included
         (ending at the last observe())."""
+        self._collect()
         rows = []
         if self._active:
-            rows.append((self.boot, self._s_start, self.uptime_ms(), self._s_max, S_ACTIVE))
+            rows.append((self.boot, _up(self._s_wr, self._s_start), self.uptime_ms(), self._s_max, S_ACTIVE))
         for i in range(len(self.sessions) - 1, -1, -1):
             rows.append(tuple(self.sessions[i]))
         return rows[: self.max_sessions]
+
+
+def _up(wraps, ms):
+    """Uptime in ms from (clock wraps, ms within the wrap). A big int past 2**30 on 32-bit ports."""
+    return wraps * _PERIOD + ms if wraps else ms
 
 
 def _nat(v):

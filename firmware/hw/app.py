@@ -1,10 +1,20 @@
-# The control loop's body: sample, tick the core, apply its commands, feed the watchdog. One call per
-# TICK_MS, from the asyncio task on a board or from the virtual board's clock.
+# The control step: sample, tick the core, apply its commands, then the bookkeeping and the watchdog. One
+# call per TICK_MS from a timer interrupt (hw/ticker.py), on a board and on the virtual board alike.
 from evse.charger import TICK_MS
+from evse.compat import const
 from evse.iodata import PILOT_N12, ST_C2, ST_D2
 from evse.pilot import since
 
+TYPE_CHECKING = False  # pyright takes the block below as true; at run time nothing is imported
+if TYPE_CHECKING:
+    from .ticker import Ticker
+
 _STEP_LATE_MS = 3 * TICK_MS  # a step this late is unhealthy: the dog is not fed
+# The main program (asyncio: console, housekeeping, later the network) must show life this often, or the
+# steps stop feeding the watchdog and the board restarts: a stuck main program is noticed although the
+# step itself runs on. Long enough for a TLS handshake or a 2 s blocking call (ours, tag I).
+MAIN_STALL_MS = const(5000)
+_WRAP = const(0x3FFFFFFF)  # counters stay small ints on 32-bit ports
 
 
 class App:
@@ -17,13 +27,17 @@ class App:
         self.wdt = wdt
         self.settings = settings  # the evse.settings.Settings the firmware runs on
         self.history = history  # evse.history.History: fault counters and session log (console)
-        self.steps = 0
+        self.steps = 0  # steps run (wraps at 2**30): the deadline guard watches it
         self.fed = 0
+        self.stalls = 0  # deadline-guard trips
         self._last = None
+        self._beat = None  # last sign of life of the main program (beat())
+        self.ticker = None  # type: Ticker | None  # runs step() from its timers (main.start() makes it)
         self._commands = None
+        self._led = -1  # the LED as last written
 
     def step(self, now):
-        """One control period at now (ms). Loop context."""
+        """One control period at now (ms). Interrupt context (a timer). No allocation."""
         hw = self.hw
         io = self.io
         pilot = hw.pilot
@@ -35,22 +49,43 @@ class App:
         if hw.temp is not None:
             io.temp_dc = hw.afe.temp_dc(hw.temp.read_u16())
         self.charger.tick(now)
-        if self.history is not None:
-            self.history.observe(now, self.charger)  # ints compared only; flash writes happen elsewhere
+        # Outputs first: whatever the bookkeeping below does, the pilot and the contactor already obey.
         pilot.apply(io.pilot, io.duty)
         hw.contactor.set(io.relay, now)
         hw.lock.set(io.lock, now)
         hw.rcm.test(io.rcd_test)
         if hw.led is not None:
             st = self.charger.state
-            # on while charging, blinking 1 Hz on a fault, off otherwise
-            hw.led.value(1 if st == ST_C2 or st == ST_D2 else (now // 500) & 1 if self.charger.faults else 0)
+            # on while charging, blinking 1 Hz on a fault, off otherwise; the pin is written on a change only
+            led = 1 if st == ST_C2 or st == ST_D2 else (now // 500) & 1 if self.charger.faults else 0
+            if led != self._led:
+                self._led = led
+                hw.led.value(led)
+        if self.history is not None:
+            self.history.observe(now, self.charger)  # small ints into slots only; flash writes elsewhere
         healthy = self._last is None or since(now, self._last) <= _STEP_LATE_MS
         self._last = now
-        self.steps += 1
-        if healthy and self.wdt is not None:
+        self.steps = (self.steps + 1) & _WRAP
+        if self._beat is None:
+            self._beat = now
+        if healthy and self.wdt is not None and since(now, self._beat) <= MAIN_STALL_MS:
             self.wdt.feed()
-            self.fed += 1
+            self.fed = (self.fed + 1) & _WRAP
+
+    def beat(self, now):
+        """The main program is alive at now (ms): called by its housekeeping task. Loop context."""
+        self._beat = now
+
+    def arm(self):
+        """Arm the pilot sampler for the coming step. Interrupt context (the guard's timer). No allocation."""
+        self.hw.sampler.arm()
+
+    def stalled(self):
+        """The deadline guard: no step for 40..50 ms. Opens the contactor and withdraws the core's close
+        command (a close needs a new self-test). Interrupt context. No allocation."""
+        self.hw.contactor.open_now()
+        self.io.relay = False
+        self.stalls += 1
 
     def idle_until(self, now):
         """Like Charger.idle_until, for the whole firmware: what the virtual board may skip."""
@@ -95,8 +130,10 @@ class App:
         return self._commands
 
     def safe(self):
-        """Force the safe state through the drivers: contactor open, pilot -12 V, test winding off."""
+        """Force the safe state through the drivers: contactor open, pilot -12 V, test winding off.
+        May run in interrupt context. No allocation."""
         hw = self.hw
+        self.io.relay = False
         hw.contactor.open_now()
         hw.pilot.apply(PILOT_N12, 0)
         hw.rcm.test(False)

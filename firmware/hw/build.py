@@ -88,3 +88,4 @@ class Hw:
         a = board.GFCI_TRIP_ACTIVE_HIGH
         self.trip_irq = port.edge_irq(trip_pin, self.rcm.isr, a, not a)
         self.sync_irq = port.edge_irq(self.sync, self.sampler.isr, True, True)
+        self.sampler.attach(self.sync_irq, Pin.IRQ_RISING | Pin.IRQ_FALLING)

@@ -9,13 +9,23 @@ NAME = "esp32"
 # up to ms when it is inside a long C call (issue #3894). We assume 50..500 us and rely on the fallback.
 IRQ_LATENCY_MIN_US = 50
 IRQ_LATENCY_MAX_US = 500
-TIMER_ID = 0  # hardware timer 0 (the esp32 port has no software timers)
+TIMER_ID = 0  # hardware timer 0 (the keep-alive after Ctrl-C)
+STEP_TIMER_ID = 1  # hardware timers for the control step and its deadline guard (hw/ticker.py)
+GUARD_TIMER_ID = 2
+# Timer(hard=True) raises "hard Timers are not implemented" on esp32 in 1.29 (ports/esp32/machine_timer.c):
+# the hardware timer's ISR schedules the callback (mp_sched_schedule) and wakes the main task. It runs at
+# the next bytecode boundary or inside sleeps and waits, not during one long C call (docs/boards.md "Timing").
+HARD_TIMER = False
 ADC_READ_US = 25  # one read_u16() through ESP-IDF's oneshot driver (assumed)
 
 
 def adc(pin_no):
     """An ADC1 channel (GPIO32..39) with 11 dB attenuation: about 0.15..2.45 V linear."""
     return ADC(Pin(pin_no), atten=ADC.ATTN_11DB)
+
+
+def irq_priorities(machine):
+    """Nothing to set: pin and timer callbacks are both scheduled, in order, on this port."""
 
 
 def edge_irq(pin, handler, rising, falling):

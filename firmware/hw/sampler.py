@@ -1,7 +1,9 @@
-# Pilot and proximity sampling synchronised to the pilot PWM. An IRQ on every edge of the pilot's sync input
-# samples the plateau it lands in into preallocated arrays; the control loop averages them once per tick.
-# Where the IRQ cannot catch a plateau (shorter than the port's interrupt latency) the loop falls back to a
-# burst of reads over two periods keeping max/min; with a steady level it reads the ADC directly.
+# Pilot and proximity sampling synchronised to the pilot PWM. An IRQ on the edges of the pilot's sync input
+# samples the plateau it lands in into preallocated arrays; the control step averages them once per tick.
+# The IRQ is armed only for EDGES edges before each step (arm(), from the guard's timer 2 ms ahead) and
+# disarms itself: 400 ISR calls a second instead of 2000. Where the IRQ cannot catch a plateau (shorter
+# than the port's interrupt latency) the step falls back to a burst of reads over two periods keeping
+# max/min; with a steady level it reads the ADC directly.
 from array import array
 from time import ticks_diff, ticks_us
 
@@ -14,6 +16,7 @@ _RING = const(8)  # samples kept per plateau (a power of two)
 _RMASK = const(7)
 _WRAP = const(0xFFFF)
 _DIRECT = const(4)  # direct reads averaged with a steady level
+EDGES = const(4)  # edges sampled per tick once armed: two of each plateau when none is discarded
 
 
 class Sampler:
@@ -35,7 +38,28 @@ class Sampler:
         self._blo = 0
         # Where each reading came from, for the board report: [isr high, isr low, burst, direct].
         self.src = array("I", [0, 0, 0, 0])
+        self._edges = EDGES  # edges taken since the last arm(); EDGES = disarmed
+        self._trig = None  # the sync IRQ's trigger() method, bound once (attach())
+        self._both = 0
         self.isr = self._isr
+
+    def attach(self, irq, both):
+        """irq: what Pin.irq() returned for isr; both: its rising|falling trigger. Loop context."""
+        self._trig = irq.trigger
+        self._both = both
+        self._edges = 0  # armed as Pin.irq() left it
+
+    def arm(self):
+        """Take the next EDGES edges. Interrupt context (the guard's timer). No allocation."""
+        self._edges = 0
+        if self._trig is not None:
+            self._trig(self._both)
+
+    def _done(self):
+        # Interrupt context. No allocation.
+        self._edges = EDGES
+        if self._trig is not None:
+            self._trig(0)
 
     def _isr(self, _pin):
         # Interrupt context (hard IRQ on rp2; run by the scheduler on esp32). No allocation, integers only.
@@ -46,6 +70,10 @@ class Sampler:
         c = self._cp()
         p = self._pp() if lvl == self._hl else 0
         n = self.cnt
+        e = self._edges + 1
+        self._edges = e
+        if e >= EDGES:
+            self._done()
         if self._level() != lvl:
             n[2] = (n[2] + 1) & _WRAP  # an edge came during the read: the sample may straddle plateaus
             return
@@ -83,7 +111,10 @@ class Sampler:
         return s // _DIRECT
 
     def read(self, io, pulsing):
-        """Fill io.cp_high_mv, io.cp_low_mv and io.pp_ohm for this control period. Loop context."""
+        """Fill io.cp_high_mv, io.cp_low_mv and io.pp_ohm for this control period. Interrupt context
+        (the step). No allocation."""
+        if self._edges < EDGES:
+            self._done()  # edges from now on would be a whole tick old at the next read
         afe = self.afe
         n = self.cnt
         nh = (n[0] - self._seen_hi) & _WRAP

@@ -3,7 +3,11 @@
 # imported on the first received byte: its code and tables (about 9 KB of RAM) are not spent on a
 # charger nobody talks to.
 import sys
+from time import ticks_ms
 
+from evse.pilot import since
+
+BEAT_MS = 250  # housekeeping's round: the main program's sign of life (hw/app.py MAIN_STALL_MS)
 _FLUSH_MS = 5000  # history.flush() at most this often: it only writes when a write is due
 _SERVICE_WINDOW_MS = 5000  # the service button is looked at this long after boot ...
 _SERVICE_POLL_MS = 100  # ... this often
@@ -32,6 +36,7 @@ class SerialConsole:
         self._reboot_fn = reboot_fn
         self._write_fn = write_fn or _write
         self.console = None  # evse.console.Console, made on the first received byte
+        self._flush_t = 0
         self._ctrl_c = None  # what boot.ctrl_c was last told (None: not yet)
         self.service_button = False  # the service button was held after boot: Ctrl-C stops the firmware
         # The byte stream under stdin: through the text wrapper read(1) gives a str, not a byte.
@@ -101,15 +106,18 @@ class SerialConsole:
         during the session is written (no longer under load), then the board restarts."""
         app = self.app
         try:
+            if getattr(app, "ticker", None) is not None:
+                app.ticker.stop()  # no step re-applies the core's commands before the reset
             app.safe()
             app.settings.flush(False)
         finally:
             self._reboot_fn()
 
     async def housekeeping(self):
-        """Slow work off the control path: the history's rare flash writes. The first one, at boot,
-        stores this boot's number: otherwise a board that reboots with nothing to log would call every
-        boot "boot 1" (one write per boot; the contactor is open while a board boots)."""
+        """Slow work off the control path: a sign of life for the watchdog (App.beat) every BEAT_MS, and
+        the rare flash writes (history, a staged settings save) only while the contactor is open. The
+        first one, at boot, stores this boot's number: otherwise a board that reboots with nothing to log
+        would call every boot "boot 1" (one write per boot; the contactor is open while a board boots)."""
         import asyncio
 
         self.history.pending = True
@@ -118,11 +126,36 @@ class SerialConsole:
         while waited < _SERVICE_WINDOW_MS and not self.service_button:
             await asyncio.sleep_ms(_SERVICE_POLL_MS)
             waited += _SERVICE_POLL_MS
+            self.app.beat(ticks_ms())
             if self._button():
                 self.service_button = True
                 self.guard()
                 self._write_fn("\r\nevse: service button held: Ctrl-C stops the charger until reboot\r\n")
         while True:
-            await asyncio.sleep_ms(_FLUSH_MS)
-            self.history.flush()
-            self.app.settings.flush(self.app.io.relay)  # a save staged during a session, once open
+            await asyncio.sleep_ms(BEAT_MS)
+            self.tidy(ticks_ms())
+
+    def tidy(self, now):
+        """One housekeeping round at now (ms). Loop context."""
+        app = self.app
+        app.beat(now)
+        if not flash_ok(app):
+            return  # IEC 61851-1 timing: no interrupts-off flash write while energised (docs/boards.md)
+        st = app.settings
+        if st is not None and getattr(st, "save_pending", False):  # a save staged while charging
+            try:
+                st.flush(False)  # (a failed write stays pending: tried again next round)
+            except Exception:  # noqa: B902 -- a failing flash must not stop the main program
+                pass
+        if self.history is not None and since(now, self._flush_t) >= _FLUSH_MS:
+            self._flush_t = now
+            try:
+                self.history.flush()
+            except Exception:  # noqa: B902
+                pass
+
+
+def flash_ok(app):
+    """True when a flash write may run now: the contactor is open, and the core does not command it
+    closed (a flash erase on rp2 holds every interrupt, the control step's timer included)."""
+    return not app.hw.contactor.closed and not app.io.relay

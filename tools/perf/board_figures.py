@@ -97,3 +97,19 @@ def wasm_proofs():
             a, b = line.split(" passed, ")
             return int(a), int(b.split()[0])
     return None
+
+
+def wasm_boot_ram(tree):
+    """RAM after boot per board on the 32-bit webassembly port (.mpy files from its in-memory file system):
+    {board: (firmware bytes, with the console in use)}, None where node is missing."""
+    mjs = os.path.join(ROOT, "tools", "wasm", "bootram.mjs")
+    res = {}
+    for b in BOARDS:
+        if not shutil.which("node") or not os.path.isdir(os.path.join(ROOT, "node_modules")):
+            res[b] = None
+            continue
+        p = subprocess.run(["node", mjs, tree, os.path.join(ROOT, "boards", b + ".py")], cwd=ROOT,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+        j = json_line(p, "webassembly boot RAM " + b)
+        res[b] = (j["firmware"], j["with_console"])
+    return res

@@ -95,6 +95,8 @@ def isr_and_step():
     k.now_us = e + 100  # inside the high plateau: the ISR's sample is kept
     s = r.app.hw.sampler
     pin = r.app.hw.sync
+    r.app.ticker.stop()  # the probe calls the ISR and the step itself, as their interrupts would
+    k.in_isr = True  # interrupt context: the board's models never preempt them
     isr_b, isr_ns = _bytes_and_ns(s.isr, pin, N)
     isr_fail = _locked_failures(s.isr, pin, N)
     t = [r.t]
@@ -105,6 +107,7 @@ def isr_and_step():
 
     step_b, step_ns = _bytes_and_ns(one_step, None, N)
     step_fail = _locked_failures(one_step, None, N)
+    k.in_isr = False
     if not r.app.io.relay:
         raise RuntimeError("board probe: charging stopped")
     ref = None

@@ -1,6 +1,7 @@
 # The firmware's RAM after boot, alone in the heap (run with -X heapsize=192K and tools/perf/stub first on
 # the path): main.start() for a board on do-nothing hardware, then gc.mem_alloc(). Prints one JSON line.
 # Usage: micropython -X heapsize=192K tools/perf/mp_boot_ram.py BOARD_FILE [ROMFS_IMAGE]
+#        (webassembly: tools/wasm/bootram.mjs runs it the same way)
 # With a ROMFS image, the image is read first and counts as flash (not in the figure): the firmware is
 # imported from it in place, as on a board whose MicroPython is built with ROMFS (MICROPY_VFS_ROM).
 import gc
@@ -8,9 +9,11 @@ import sys
 
 import machine  # noqa: F401  the stub hardware: built into a real board's firmware, 0 bytes of heap there
 
+# The arguments: sys.argv, or BOOT_ARGS in the globals it is exec'd with (the webassembly port has no argv).
+_args = globals().get("BOOT_ARGS") or sys.argv[1:]
 _img = None
-if len(sys.argv) > 2:
-    with open(sys.argv[2], "rb") as _f:
+if len(_args) > 1:
+    with open(_args[1], "rb") as _f:
         _img = _f.read()  # stands in for memory-mapped flash
 gc.collect()
 base = gc.mem_alloc()  # the interpreter's own (and the flash stand-in), before any firmware module
@@ -52,4 +55,4 @@ def main(path):
                             len(_img) if _img else 0, fw.__file__))
 
 
-main(sys.argv[1])
+main(_args[0])

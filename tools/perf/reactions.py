@@ -71,3 +71,54 @@ def measure():
                  "the open command (fault raised once the load side stays live)", 1000,
                  "load side live > 1 s after opening -> latched", None))
     return rows
+
+
+def vboard_c_to(letter, board="pico", phases=PHASES):
+    """Worst us from the EV's change (C -> letter) to the contactor coil's pin going low, over phases of
+    the change against the tick: the whole firmware booted with main.run() on the virtual board, its step
+    on its timer interrupt (tools/vboard/vmain.py). Measured from the change itself, not from the step."""
+    from tools.vboard.vmain import VMain
+
+    worst = 0
+    for k in range(phases):
+        t = 4000 + k
+        sc = parse({"duration_ms": 4200, "board": board,
+                    "events": [{"t_ms": 1000, "ev": "C"}, {"t_ms": t, "ev": letter}]})
+        v = VMain(sc)
+        v.run()
+        r = v.opened_after_us(t)
+        if r is None:
+            return None
+        worst = max(worst, r)
+    return worst
+
+
+def vboard_isr_rate(board="pico"):
+    """(sampler ISR calls, step timer calls, guard timer calls) per second while charging at 53.3 %, and
+    the time the step took before: counted on the virtual board over 2 s of steady charging."""
+    from tools.vboard.vmain import VMain
+
+    seen = {}
+
+    def probe(app):
+        async def task():
+            import asyncio
+
+            from tools.vboard import clock
+
+            await asyncio.sleep_ms(3000)
+            seen["a"] = (sum(app.hw.sampler.cnt), app.steps, clock.K.timer_calls)
+            await asyncio.sleep_ms(2000)
+            seen["b"] = (sum(app.hw.sampler.cnt), app.steps, clock.K.timer_calls)
+            await asyncio.sleep_ms(100000)
+
+        return task()
+
+    sc = parse({"duration_ms": 5100, "board": board, "events": [{"t_ms": 1000, "ev": "C"}]})
+    v = VMain(sc, extra=[probe])
+    v.run()
+    a, b = seen["a"], seen["b"]
+    isr = (b[0] - a[0]) / 2.0
+    steps = (b[1] - a[1]) / 2.0
+    timers = (b[2] - a[2]) / 2.0
+    return isr, steps, timers - steps

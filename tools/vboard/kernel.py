@@ -1,12 +1,18 @@
 # Virtual board kernel: virtual time in us, the board file's pins wired to the bench's models, pilot edges
 # and pin IRQs with latency jitter, ADC reads from the circuit model with noise, timers and a watchdog.
-# To stay fast, pilot edges (and their IRQs) are only generated in a frame of FRAME_US before each control
-# step: the only time the firmware reads what its ISRs captured.
+# To stay fast, pilot edges (and their IRQs) are only generated while the firmware has the sync pin's IRQ
+# armed and before the next control step (frame_end): the only time the firmware reads what they captured.
+#
+# Interrupts preempt the main program (the firmware's asyncio tasks) whenever virtual time passes in it:
+# a sleep, a busy wait on the clock, a modelled long C call (c_call_us) or any read of a pin or the clock.
+# Hard callbacks (rp2 pin IRQs and timers) run even inside a long C call; scheduled ones (esp32) wait for
+# it to end, as MicroPython's scheduler does. A flash write on rp2 (irqs_off_us) holds every interrupt:
+# they run late, once it ends. A callback itself is never preempted (see docs/boards.md "Timing").
 from tools.bench.circuit import GEN_MV, cp_volts_mv, pp_volts_mv
 from tools.bench.prng import Prng
 from tools.bench.plant import TRIP_LINE_HIGH_ON_TRIP
 
-FRAME_US = 2000  # two pilot periods of edges before each control step
+FRAME_US = 6000  # inputs of ms t are in place this long before the step at t: before its sampler is armed
 RAMP_US = 4  # the pilot node slews between plateaus this long after an edge (ASSUMED: buffer + cable)
 NOISE_COUNTS = 2  # +- 12-bit counts, like the bench's front end
 _NOISE_LEN = 251
@@ -24,6 +30,11 @@ _OUT = 1
 
 class BoardReset(BaseException):
     """Raised out of the firmware when it calls machine.reset(): the board restarts."""
+
+
+class BoardStop(KeyboardInterrupt):
+    """Raised out of the main program once virtual time passes Kernel.stop_at: the test is over, as if a
+    person pressed Ctrl-C (main.run() forces the safe state and returns)."""
 
 
 class PinState:
@@ -98,6 +109,7 @@ class Kernel:
         self.lat_min = port.IRQ_LATENCY_MIN_US
         self.jitter = port.IRQ_LATENCY_MAX_US - self.lat_min if jitter_us is None else jitter_us
         self.adc_us = port.ADC_READ_US
+        self.hard_timers = port.NAME == "rp2"  # machine.Timer(hard=True): rp2 yes, esp32 1.29 no
         self.rng = Prng(seed ^ 0x5A5A1234)
         rng = Prng(seed ^ 0x0BADC0DE)
         self.noise = [rng.noise(NOISE_COUNTS) << 4 for _ in range(_NOISE_LEN)]
@@ -107,9 +119,20 @@ class Kernel:
         self._seq = 0
         self.timers = []
         self.in_isr = False
-        self.irq_enabled = True
+        self.irq_enabled = True  # False while interrupts are held (machine.disable_irq, a flash write)
+        self.in_c_call = False  # inside a long C call: scheduled callbacks wait, hard ones run
+        self.quiet_until = 0  # timer callbacks due before this us are skipped (the runner's quiet ticks)
+        self.irq_due = 0  # due time (us) of the callback after_irq follows
+        self.irq_timer = False  # ... and whether it was a timer's
+        self.stop_at = None  # us: a BoardStop is raised out of the main program once time passes it
+        self.world = []  # [due_us, seq, fn]: the world changes at due (scenario inputs), whatever runs
+        self.unframed = False
+        self.on_write = None  # runner hook: an output pin was written (the pin's state)  # True: edges whenever the sync IRQ is armed, not only before frame_end
         self.irq_count = 0
         self.irq_late = 0
+        self.timer_calls = 0
+        self.flash_writes = 0
+        self.irqs_off_total = 0  # us spent with interrupts held (flash writes)
         self.frame_end = None
         self._cursor = 0
         self.bench = None
@@ -166,6 +189,8 @@ class Kernel:
     def ticks_ms(self):
         if self.realtime:
             self.sync()
+        elif not self.in_isr:
+            self.preempt()
         return (self.now_us // 1000) & _MASK
 
     def ticks_us(self):
@@ -175,13 +200,65 @@ class Kernel:
             self.sync()
         t = self.now_us + CALL_US
         self.now_us = t
+        if not self.in_isr and not self.realtime:
+            self.preempt()
         return t & _MASK
+
+    def preempt(self):
+        """Main-program context: what is due by now (interrupts, timers, the world) happens now."""
+        n = self.now_us
+        ed = self._next_edge()
+        if ((self.irqs and self.irqs[0][0] <= n) or (self.timers and self.timers[0][0] <= n)
+                or (self.world and self.world[0][0] <= n) or (ed is not None and ed[0] <= n)):
+            self.run_until(n)
+        self._check_stop()
+
+    def _check_stop(self):
+        if self.stop_at is not None and self.now_us >= self.stop_at and not self.in_isr:
+            self.stop_at = None
+            raise BoardStop()
+
+    def c_call_us(self, us):
+        """Main program: a C call that runs us without returning to the interpreter (a GC, a TLS
+        handshake, a long print). Hard callbacks run meanwhile; scheduled ones after it."""
+        was = self.in_c_call
+        self.in_c_call = True
+        try:
+            self.run_until(self.now_us + us)
+        finally:
+            self.in_c_call = was
+        self.run_until(self.now_us)
+        self._check_stop()
+
+    def irqs_off_us(self, us):
+        """us with every interrupt held (a flash erase/program on rp2): they run late, afterwards."""
+        was = self.irq_enabled
+        self.irq_enabled = False
+        try:
+            self.run_until(self.now_us + us)
+        finally:
+            self.irq_enabled = was
+        self.irqs_off_total += us
+        if not self.in_isr:
+            self.run_until(self.now_us)
+
+    def at(self, us, fn):
+        """The world changes at us: fn(ms) runs then (loop context), whatever the firmware is doing."""
+        self._seq += 1
+        q = self.world
+        item = (us, self._seq, fn)
+        i = len(q)
+        while i > 0 and q[i - 1][0] > us:
+            i -= 1
+        q.insert(i, item)
 
     def ms(self):
         return self.now_us // 1000
 
     def busy_us(self, us):
         self.run_until(self.now_us + us)
+        if not self.in_isr:
+            self._check_stop()
 
     # -- pins -------------------------------------------------------------------------------------
     def pin(self, pid):
@@ -192,8 +269,10 @@ class Kernel:
         return s
 
     def pin_written(self, s):
-        # May run in interrupt context. No allocation.
+        # May run in interrupt context. No allocation (unless a runner hooks on_write).
         self.dirty = True
+        if self.on_write is not None:
+            self.on_write(s)
 
     def level(self, s):
         # May run in interrupt context. No allocation.
@@ -362,15 +441,21 @@ class Kernel:
     # -- time passes --------------------------------------------------------------------------------
     def _next_edge(self):
         fe = self.frame_end
-        if fe is None:
+        if fe is None and not self.unframed:
             return None
         s = self.pins.get(self.sync_id)
         pw = self.pilot.pwm
-        if s is None or s.handler is None or pw is None or not pw.pulsing():
+        if s is None or s.handler is None or not s.trigger or pw is None or not pw.pulsing():
             return None
+        if fe is None:  # every edge while armed (tools/vboard/vmain.py)
+            start = self.now_us if self.now_us > self._cursor else self._cursor
+            e, rising = pw.next_edge(start)
+            return e, rising
         start = fe - FRAME_US
         if self._cursor > start:
             start = self._cursor
+        if self.now_us > start:  # not armed before now: nothing of the past is generated
+            start = self.now_us
         e, rising = pw.next_edge(start)
         if e >= fe:
             return None
@@ -387,12 +472,17 @@ class Kernel:
             if ed is not None:
                 nxt = ed[0]
                 kind = 1
-            if self.irqs and (nxt is None or self.irqs[0][0] < nxt):
-                nxt = self.irqs[0][0]
+            irq = self._ready_irq()
+            if irq is not None and (nxt is None or irq[0] < nxt):
+                nxt = irq[0]
                 kind = 2
-            if self.timers and (nxt is None or self.timers[0][0] < nxt):
-                nxt = self.timers[0][0]
+            tm = self._ready_timer()
+            if tm is not None and (nxt is None or tm[0] < nxt):
+                nxt = tm[0]
                 kind = 3
+            if self.world and (nxt is None or self.world[0][0] < nxt):
+                nxt = self.world[0][0]
+                kind = 5
             if self.wdt_timeout is not None and not idle:
                 dl = self.wdt_last + self.wdt_timeout
                 if nxt is None or dl < nxt:
@@ -408,7 +498,7 @@ class Kernel:
                 # Only IRQs that fire before the step: one firing after it would hand the next step (which,
                 # after an idle jump, may be minutes later) a sample from long ago; on a board the next
                 # period's edges would have replaced it.
-                if s.trigger & (1 if rising else 2) and due < self.frame_end:
+                if s.trigger & (1 if rising else 2) and (self.frame_end is None or due < self.frame_end):
                     self._push(due, s)
                 continue
             if nxt > self.now_us:
@@ -416,19 +506,52 @@ class Kernel:
             elif kind == 2:
                 self.irq_late += 1
             if kind == 2:
-                _, _, s = self.irqs.pop(0)
-                self._dispatch(s.handler, s.irq_obj)
+                self.irqs.remove(irq)
+                s = irq[2]
+                if s.trigger:  # disarmed meanwhile: the pending event went with it
+                    self.irq_due = irq[0]
+                    self.irq_timer = False
+                    self._dispatch(s.handler, s.irq_obj)
             elif kind == 3:
-                t = self.timers.pop(0)
-                if t[1]:
-                    self._timer_add(t[0] + t[1], t[1], t[2], t[3])
-                self._dispatch(t[2], t[3])
+                self.timers.remove(tm)
+                if tm[1]:
+                    due = tm[0] + tm[1]
+                    q = self.quiet_until if self.quiet_until <= target else target + 1
+                    if due < q:  # quiet up to q: straight to the first call on its grid from there
+                        due += (q - due + tm[1] - 1) // tm[1] * tm[1]
+                    self._timer_add(due, tm[1], tm[2], tm[3], tm[4])
+                if tm[0] >= self.quiet_until:
+                    self.irq_due = tm[0]
+                    self.irq_timer = True
+                    self.timer_calls += 1
+                    self._dispatch(tm[2], tm[3])
+            elif kind == 5:
+                _, _, fn = self.world.pop(0)
+                fn(self.now_us // 1000)
             else:
                 self.reset(WDT_RESET)
         if target > self.now_us:
             self.now_us = target
         if idle and self.wdt_timeout is not None:
             self.wdt_last = self.now_us
+
+    def _ready_irq(self):
+        """The first pin IRQ that may run now: none while interrupts are held or inside a callback;
+        inside a long C call, only hard ones."""
+        if not self.irq_enabled or self.in_isr:
+            return None
+        for it in self.irqs:
+            if not self.in_c_call or it[2].hard:
+                return it
+        return None
+
+    def _ready_timer(self):
+        if not self.timers or not self.irq_enabled or self.in_isr:
+            return None
+        for t in self.timers:
+            if not self.in_c_call or t[4] or t[0] < self.quiet_until:
+                return t
+        return None
 
     def _dispatch(self, handler, arg):
         if handler is None:
@@ -443,8 +566,8 @@ class Kernel:
             self.after_irq()
 
     # -- timers, watchdog, reset ------------------------------------------------------------------
-    def _timer_add(self, due, period, cb, obj):
-        t = [due, period, cb, obj]
+    def _timer_add(self, due, period, cb, obj, hard=False):
+        t = [due, period, cb, obj, hard]
         q = self.timers
         i = len(q)
         while i > 0 and q[i - 1][0] > due:
@@ -452,13 +575,16 @@ class Kernel:
         q.insert(i, t)
         return t
 
-    def timer_start(self, periodic, period_ms, cb, obj):
+    def timer_start(self, periodic, period_ms, cb, obj, hard=False):
         p = period_ms * 1000
-        return self._timer_add(self.now_us + p, p if periodic else 0, cb, obj)
+        return self._timer_add(self.now_us + p, p if periodic else 0, cb, obj, hard)
 
     def timer_stop(self, t):
-        if t in self.timers:
-            self.timers.remove(t)
+        # t is the list timer_start returned; the queue holds it or, once it fired, its periodic successor
+        for e in self.timers:
+            if e is t or (e[2] is t[2] and e[3] is t[3]):
+                self.timers.remove(e)
+                return
 
     def wdt_start(self, timeout_ms):
         self.wdt_timeout = timeout_ms * 1000
@@ -479,6 +605,8 @@ class Kernel:
         self.timers = []
         self.wdt_timeout = None
         self.frame_end = None
+        self.irq_enabled = True
+        self.quiet_until = 0
         self.reset_cause = cause
         self.resets += 1
         self.dirty = True

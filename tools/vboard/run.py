@@ -54,6 +54,12 @@ def setup_paths():
     t = sys.modules.get("time")
     if sys.implementation.name == "micropython" and t is not None and not hasattr(t, "_real_ms"):
         del sys.modules["time"]  # the built-in was cached: let ports/time.py shadow it
+    core = sys.modules.get("asyncio.core")
+    if sys.implementation.name == "micropython" and core is not None and not hasattr(core.select, "_Poll"):
+        # asyncio was imported on the built-in select and time: again, on the board's (ports/select.py)
+        for name in list(sys.modules):
+            if name == "asyncio" or name.startswith("asyncio.") or name == "select":
+                del sys.modules[name]
 
 
 class VRun(Run):
@@ -64,7 +70,9 @@ class VRun(Run):
         self.sc = sc
         self.board = board if board is not None else load_board(sc.board)
         from hw.build import port_for
+        from hw.ticker import ARM_LEAD_MS
 
+        self._lead_us = ARM_LEAD_MS * 1000  # the sampler is armed this long before each step
         self.port = port_for(self.board)
         self.bench = Bench(sc.seed, sc.settings["socket"], sc.settings["pp_sense"], sc.monitor)
         k = Kernel(self.board, self.port, sc.seed, sc.irq_latency_us)
@@ -101,17 +109,51 @@ class VRun(Run):
         self.console = Console(self.ch, self.app.settings, self.history, self._clock, _discard,
                                commands=self.app.commands(self._clock)).handle_line
         self.boots += 1
-        self.k.sync_outputs(self.k.ms())
-        self.k.frame_end = self.next_tick * 1000
+        # As main.run() does: the first step now, then the step's timer interrupt. The runner is the main
+        # program here (it runs the scenario's console lines): it shows life to the watchdog in _step().
+        k = self.k
+        g = (k.ms() + TICK_MS - 1) // TICK_MS * TICK_MS  # boot on the tick grid: traces stay comparable
+        if g * 1000 > k.now_us:
+            k.run_until(g * 1000)
+        self.app.beat(g)
+        self.next_tick = g
+        k.frame_end = g * 1000
+        self.app.ticker.start()
+        self._stepped(g)
+
+    def _stepped(self, t):
+        """After the step at t (ms): outputs to the bench, the trace, and how long the firmware is quiet."""
+        k = self.k
+        k.sync_outputs(t)
+        self.tr.observe(t, self.ch)
+        self.next_tick = t + TICK_MS
+        if self.skip_quiet:
+            idle = self.app.idle_until(t)
+            if idle is None:
+                self.next_tick = self.sc.duration_ms + TICK_MS
+                self._idle = True
+            elif idle > self.next_tick:
+                self.next_tick = (idle + TICK_MS - 1) // TICK_MS * TICK_MS
+                self._idle = True
+        self._quiet()
+
+    def _quiet(self):
+        # The timer's calls before the next step's arming are quiet (App.idle_until): skipped.
+        k = self.k
+        k.frame_end = self.next_tick * 1000
+        k.quiet_until = self.next_tick * 1000 - self._lead_us
 
     def _on_wdt_reset(self, cause):
         self._boot()
         self.tr.observe(self.k.ms(), self.ch)
 
     def _after_irq(self):
-        ms = self.k.ms()
-        if self.k.dirty:
-            self.k.sync_outputs(ms)
+        k = self.k
+        # A timer's callback (the step) acts at its due ms, however long the virtual step took: the
+        # trace and the bench see its outputs at the step's ms, as before the step moved to a timer.
+        ms = k.irq_due // 1000 if k.irq_timer else k.ms()
+        if k.dirty:
+            k.sync_outputs(ms)
         self.tr.observe(ms, self.ch)
 
     # -- virtual time ------------------------------------------------------------------------------
@@ -127,7 +169,7 @@ class VRun(Run):
             g = (t + TICK_MS - 1) // TICK_MS * TICK_MS
             if g < self.next_tick:
                 self.next_tick = g
-                k.frame_end = g * 1000
+                self._quiet()
         while self._ei < len(ev) and ev[self._ei][0] == t:
             items = ev[self._ei][1]
             self.tr.input(t, items)
@@ -139,26 +181,17 @@ class VRun(Run):
             self._ei += 1
         bench.settle(t)
         k.refresh(t)
-        k.run_until(t * 1000, idle=self._idle)
+        self.app.beat(t)
+        steps = self.app.steps
+        try:
+            k.run_until(t * 1000, idle=self._idle)  # the step at t runs here, from its timer
+        except BoardReset:
+            self._boot()
+            return
         self._idle = False
-        if t == self.next_tick:
-            try:
-                self.app.step(t)
-            except BoardReset:
-                self._boot()
+        if self.app.steps != steps or t == self.next_tick:  # (a stopped ticker must not stall the run)
             self.app.settings.flush(self.ch.io.relay)  # the housekeeping task's staged save, once open
-            k.sync_outputs(t)
-            self.tr.observe(t, self.ch)
-            self.next_tick = t + TICK_MS
-            if self.skip_quiet:
-                idle = self.app.idle_until(t)
-                if idle is None:
-                    self.next_tick = self.sc.duration_ms + TICK_MS
-                    self._idle = True
-                elif idle > self.next_tick:
-                    self.next_tick = (idle + TICK_MS - 1) // TICK_MS * TICK_MS
-                    self._idle = True
-            k.frame_end = self.next_tick * 1000
+            self._stepped(t)
 
     def _finish(self, until):
         # the virtual hardware runs on to the end of the last ms (edges, IRQs, timers)

@@ -23,7 +23,7 @@ class Pin:
         self._v = v
 
     def irq(self, handler=None, trigger=0, hard=False):
-        return None
+        return _Irq()
 
     def on(self):
         self._v = 1
@@ -82,6 +82,22 @@ class ADC:
 
     def width(self, w):
         pass
+
+
+class _Irq:
+    def trigger(self, t=None):
+        return 0
+
+
+class _Mem:
+    def __getitem__(self, addr):
+        return 0
+
+    def __setitem__(self, addr, v):
+        pass
+
+
+mem32 = _Mem()
 
 
 class Timer:

@@ -77,8 +77,13 @@ class _Irq:
     def flags(self):
         return self._s.trigger
 
-    def trigger(self):
-        return self._s.trigger
+    def trigger(self, t=None):
+        # May run in interrupt context (the sampler arms and disarms its edge IRQ). No allocation.
+        # As on rp2 and esp32: a new trigger reconfigures the pin's interrupt (0: disabled).
+        if t is None:
+            return self._s.trigger
+        self._s.trigger = t
+        return 0
 
 
 class Signal:
@@ -178,10 +183,12 @@ class Timer:
             self.init(**kw)
 
     def init(self, mode=PERIODIC, period=-1, freq=-1, callback=None, hard=False, **kw):
+        if hard and not self._k.hard_timers:  # esp32 1.29, ports/esp32/machine_timer.c
+            raise ValueError("hard Timers are not implemented")
         if freq > 0:
             period = 1000 // freq
         self.deinit()
-        self._t = self._k.timer_start(mode == Timer.PERIODIC, period, callback, self)
+        self._t = self._k.timer_start(mode == Timer.PERIODIC, period, callback, self, hard)
 
     def deinit(self):
         if self._t is not None:
@@ -217,6 +224,22 @@ def freq(*a):
 
 def unique_id():
     return b"vboard01"
+
+
+class _Mem:
+    """machine.mem32: registers read back as written (the firmware sets NVIC priorities on rp2)."""
+
+    def __init__(self):
+        self.regs = {}
+
+    def __getitem__(self, addr):
+        return self.regs.get(addr, 0)
+
+    def __setitem__(self, addr, v):
+        self.regs[addr] = v & 0xFFFFFFFF
+
+
+mem32 = _Mem()
 
 
 def disable_irq():

@@ -1,0 +1,33 @@
+// make bench: the firmware's RAM after boot on the 32-bit webassembly port, its .mpy files imported from
+// the port's in-memory file system (as a board imports them from flash), on tools/perf/stub hardware.
+// Usage: node tools/wasm/bootram.mjs MPY_TREE BOARD_FILE   (MPY_TREE from tools/perf/board_figures.mpy_tree)
+// Prints tools/perf/mp_boot_ram.py's JSON line.
+import fs from "node:fs";
+import path from "node:path";
+import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..", "..");
+const [tree, boardFile] = process.argv.slice(2);
+const HEAP = 192 * 1024;  // as the unix figure: a 192K heap
+
+function copyTree(mp, src, dst, keep) {
+  mp.FS.mkdir(dst);
+  for (const name of fs.readdirSync(src).sort()) {
+    const s = path.join(src, name);
+    if (fs.statSync(s).isDirectory()) copyTree(mp, s, dst + "/" + name, keep);
+    else if (keep(name)) mp.FS.writeFile(dst + "/" + name, fs.readFileSync(s));
+  }
+}
+
+let out = "";
+const mp = await loadMicroPython({ heapsize: HEAP, stdout: (s) => { out += s + "\n"; }, stderr: (s) => { process.stderr.write(s + "\n"); } });
+copyTree(mp, path.join(tree, "firmware"), "/fw", (n) => n.endsWith(".mpy"));
+copyTree(mp, path.join(ROOT, "tools", "perf", "stub"), "/stub", (n) => n.endsWith(".py"));
+mp.FS.writeFile("/board.py", fs.readFileSync(boardFile));
+mp.FS.writeFile("/mp_boot_ram.py", fs.readFileSync(path.join(ROOT, "tools", "perf", "mp_boot_ram.py")));
+mp.runPython(`
+import sys
+sys.path[:0] = ["/stub", "/fw"]
+exec(open("/mp_boot_ram.py").read(), {"__name__": "__main__", "BOOT_ARGS": ["/board.py"]})
+`);
+process.stdout.write(out.trim().split("\n").pop() + "\n");
