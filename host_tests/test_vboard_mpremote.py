@@ -99,6 +99,9 @@ def test_mpremote_without_resume_make_deploy_and_reboot_like_a_board(tmp_path):
         seen = talk(port, b"\x03", b">>> ")  # Ctrl-C still stops the firmware after a reboot (isig)
         assert b"evse: stopped, safe state" in seen and seen.endswith(b">>> "), seen
         assert seen.count(b"\n") == seen.count(b"\r\n") > 0, seen  # no staircase
+        seen = talk(port, b"\x04", b"vboard: running main.py")  # Ctrl-D at the REPL: a soft reset runs main.py
+        assert b"vboard: running main.py" in seen, seen
+        until_json(port, "status")
         p = make("deploy", "BOARD=pico", "PORT=" + port)
         assert p.returncode == 0 and "deploy: done" in p.stdout, p.stdout
         until_json(port, "status")
