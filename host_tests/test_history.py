@@ -181,6 +181,16 @@ def test_uptime_counts_wraps_of_the_tick_clock():
     assert h.fault_rows()[0][3] == top + 1 + 1600
 
 
+def test_a_step_a_little_out_of_order_is_not_a_wrap():
+    """A control step that ran inside another (a timer callback preempting the first step) gives a
+    slightly earlier now after a later one: that is not a wrap of the tick clock (12 days of uptime)."""
+    p, h, ch = _setup("order")
+    h.observe(1000, ch)
+    h.observe(1010, ch)
+    h.observe(1000, ch)
+    assert h._wraps == 0 and h.uptime_ms() < 2000, h.uptime_ms()
+
+
 def test_checkpoint_timer_works_across_a_wrap():
     p, h, ch = _setup("wrapckpt")
     top = 0x3FFFFFFF

@@ -15,6 +15,7 @@ SCHEMA_VERSION = const(1)
 DEFAULT_PATH = "history.json"
 CHECKPOINT_MS = const(600000)  # while active, persist at most every 10 minutes (flash wear)
 _PERIOD = 0x40000000  # the tick clock wraps like time.ticks_ms(); uptime counts the wraps (readers only)
+_HALF = const(0x20000000)  # a clock that goes back by more than half its period has wrapped
 
 # Session status. Times are (boot number, ms since that boot): the board has no wall clock.
 S_DONE = const(0)  # ended by the EV leaving (state A)
@@ -65,7 +66,7 @@ class History:
     def observe(self, now_ms, charger):
         """Called every control tick with the charger's clock (wrapping like ticks_ms).
         Compares ints only: allocates nothing unless something changed."""
-        if now_ms < self._last:
+        if now_ms < self._last and self._last - now_ms > _HALF:  # a wrap, not a step a little out of order
             self._wraps += 1
         self._last = now_ms
         st = charger.state

@@ -27,6 +27,7 @@ class Ticker:
         self.errors = 0
         self.guard_trips = 0
         self.running = False
+        self._first = False  # the first step, from the main program, is running
         self._on_step_cb = self._on_step  # bound methods, made once: the interrupts only call them
         self._on_guard_cb = self._on_guard
 
@@ -40,7 +41,12 @@ class Ticker:
         now = ticks_ms()
         self._timer.init(mode=PERIODIC, period=TICK_MS, callback=self._on_step_cb, hard=hard)
         self.running = True
+        # The timer first, to keep the grid; a callback that comes while this first step still runs (a
+        # first step slower than TICK_MS) is skipped: it would run a second step inside this one, its
+        # later `now` then followed by this earlier one.
+        self._first = True
         self._app.step(now)
+        self._first = False
         while ticks_diff(ticks_ms(), now) < TICK_MS - ARM_LEAD_MS:
             sleep_ms(1)
         self._guard.init(mode=PERIODIC, period=TICK_MS, callback=self._on_guard_cb, hard=hard)
@@ -58,6 +64,8 @@ class Ticker:
         app = self._app
         if self.failed:
             app.safe()
+            return
+        if self._first:
             return
         try:
             app.step(ticks_ms())
