@@ -234,7 +234,7 @@ def test_the_flash_model_holds_the_step_a_write_while_charging_would_delay_the_o
 
 
 def test_with_4_edges_a_tick_a_200_ms_c_pulse_is_reported_and_seen_within_50_ms():
-    """J1772-NUMBERS "Timing": detection within 50 ms, C pulses as short as 200 ms reported, with the
+    """docs/standards.md "Timing": detection within 50 ms, C pulses as short as 200 ms reported, with the
     sampler taking only 4 edges per tick (at 53.3 % and at the 96 % duty of 80 A, whose 40 us low plateau
     the ISR cannot catch: the burst reads it)."""
     from evse.iodata import ST_C2
