@@ -3,7 +3,6 @@
 # imported on the first received byte: its code and tables (about 9 KB of RAM) are not spent on a
 # charger nobody talks to.
 import sys
-from time import ticks_ms
 
 from evse.pilot import since
 
@@ -117,6 +116,7 @@ class SerialConsole:
         """Slow work off the control path: a sign of life for the watchdog (App.beat) every BEAT_MS, and
         the rare flash writes (history, a staged settings save) only while the contactor is open."""
         import asyncio
+        from time import ticks_ms  # here: CPython's time has it only under the virtual board
 
         waited = 0
         while waited < _SERVICE_WINDOW_MS and not self.service_button:
