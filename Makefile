@@ -71,8 +71,11 @@ test-boards: mpy-check typecheck test-wasm
 deploy: build  ## make deploy BOARD=pico PORT=/dev/ttyACM0 [PIN=1234]: copy the image with mpremote, reset the board
 	$(PY) -m tools.deploy --board $(BOARD) --port "$(PORT)" $(if $(PIN),--pin "$(PIN)")
 
+# make vboard [VBOARD_FLASH=DIR] [VBOARD_DEPLOY=1] [VBOARD_SCENARIO=FILE]: DIR is a flash kept between runs
+# (default: a new empty one each time); VBOARD_DEPLOY=1 puts the repo's firmware on it first (settings kept).
 vboard: $(STAMP)  ## the firmware on the MicroPython unix port behind a pseudo-terminal; prints its path
-	$(PY) -m tools.vboard.pty_host --board $(BOARD) $(if $(VBOARD_SCENARIO),--scenario $(VBOARD_SCENARIO))
+	$(PY) -m tools.vboard.pty_host --board $(BOARD) $(if $(VBOARD_FLASH),--flash $(VBOARD_FLASH)) \
+		$(if $(VBOARD_DEPLOY),--deploy) $(if $(VBOARD_SCENARIO),--scenario $(VBOARD_SCENARIO))
 
 .PHONY: clean
 clean:

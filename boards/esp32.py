@@ -20,7 +20,7 @@ CP_DEN = 1000
 PP_ADC = 35
 PP_PULLUP_OHM = 1000
 PP_PULLUP_MV = 3300
-PP_NUM = 3  # PP node mV = adc mV * PP_NUM / PP_DEN: a 1:2 divider keeps 0..3.3 V under 2.2 V
+PP_NUM = 3  # PP node mV = adc mV * PP_NUM / PP_DEN: a 100k/200k divider (2/3) keeps 0..3.3 V under 2.2 V
 PP_DEN = 2
 TEMP_ADC = 32
 TEMP_ZERO_MV = 500
@@ -34,12 +34,14 @@ CONTACTOR_HOLD_HZ = 20000
 RELAY_SENSE = 36  # input-only pin, external pull-up
 RELAY_SENSE_ACTIVE_HIGH = False
 
-GFCI_TRIP = 39  # input-only pin
-GFCI_TRIP_ACTIVE_HIGH = True
+GFCI_TRIP = 39  # input-only pin; 10 kOhm pull-up to 3.3 V on the board (docs/hardware.md)
+GFCI_TRIP_ACTIVE_HIGH = True  # the module's open-drain output lets go on a fault: high = trip (fail-safe)
 GFCI_TEST = 33
-GFCI_TEST_HZ = 60
+GFCI_TEST_HZ = 60  # 0: a steady level, for a module with a test input (RCM14-03)
 
-LOCK_DRIVE = 23
+LOCK_DRIVE = 23  # H-bridge IN1: towards locked (docs/hardware.md)
+LOCK_DRIVE_B = 19  # H-bridge IN2: back to unlocked; None for a level drive on LOCK_DRIVE
+LOCK_PULSE_MS = 600  # per move, then both low (I: the actuator's datasheet says)
 LOCK_FEEDBACK = 22
 LOCK_FEEDBACK_ACTIVE_HIGH = False
 

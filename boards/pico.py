@@ -36,14 +36,21 @@ CONTACTOR_HOLD_HZ = 20000
 RELAY_SENSE = 19  # load-side mains present (opto pulls low); None if not fitted
 RELAY_SENSE_ACTIVE_HIGH = False
 
-# Residual-current monitor (CCID20 / RDC-DD module): trip output and test winding.
+# Residual-current monitor (docs/hardware.md: an RDC-DD module such as the RCM14-03 for IEC sites, a
+# CCID20 for North America): trip output and test input. The module's open-drain output conducts while
+# all is well and lets go on a fault; the board's 10 kOhm pull-up to 3.3 V then raises the line. So the
+# line is HIGH on a trip (fail-safe: a cut wire or an unpowered module also reads as a trip).
 GFCI_TRIP = 20
-GFCI_TRIP_ACTIVE_HIGH = True
+GFCI_TRIP_ACTIVE_HIGH = True  # high = trip, as wired in docs/hardware.md (test_vboard_board checks it)
 GFCI_TEST = 21  # test winding driver: 60 Hz square while the self-test runs
-GFCI_TEST_HZ = 60
+GFCI_TEST_HZ = 60  # 0: hold the test input high instead, for a module with a test input (RCM14-03)
 
-# Socket lock (Type 2 socket outlet): motor driver and "locked" micro-switch. None if tethered only.
-LOCK_DRIVE = 22
+# Socket lock (Type 2 socket outlet): H-bridge (DRV8871-style IN1/IN2) to the actuator's 12 V motor, and
+# its "locked" micro-switch. None if tethered only. LOCK_DRIVE_B None: LOCK_DRIVE is a level drive instead
+# (on = locked, for a solenoid that holds while powered).
+LOCK_DRIVE = 22  # bridge IN1: high drives towards locked
+LOCK_DRIVE_B = 13  # bridge IN2: high drives back to unlocked
+LOCK_PULSE_MS = 600  # each move drives this long, then both inputs low (I: the actuator's datasheet says)
 LOCK_FEEDBACK = 15
 LOCK_FEEDBACK_ACTIVE_HIGH = False  # switch to ground when locked
 

@@ -6,7 +6,7 @@ from evse.charger import TICK_MS
 from tools.sim.runner import Run
 from tools.sim.scenario import parse
 
-# Standard limits (J1772-NUMBERS "Timing"; IEC 61851-1 Table A.6), as the tests hold the core to them.
+# Standard limits (docs/standards.md "Timing"; IEC 61851-1 Table A.6), as the tests hold the core to them.
 CLOSE_LIMIT_MS = 3000  # B2 -> C2: close within 3 s
 OPEN_LIMIT_MS = 100  # C/D -> B, A, E or F: open within 100 ms
 CP_SHORT_LIMIT_MS = 3000  # A.4.9: CP short added while in C: open within 3 s
@@ -30,6 +30,45 @@ def charging_events(extra=()):
     for e in extra:
         ev.append(e)
     return ev
+
+
+def rows_of(rows, event, after=0, **match):
+    """Every trace row (dicts) of this event at or after `after` whose fields equal `match`."""
+    out = []
+    for r in rows:
+        if r["event"] != event or r["t_ms"] < after:
+            continue
+        ok = True
+        for k in match:
+            if r.get(k) != match[k]:
+                ok = False
+        if ok:
+            out.append(r)
+    return out
+
+
+def last_at(rows, t, event, field, default=False):
+    """The value of `field` in the last `event` row at or before t (default before any)."""
+    v = default
+    for r in rows:
+        if r["t_ms"] > t:
+            break
+        if r["event"] == event:
+            v = r[field]
+    return v
+
+
+def energised_unlocked(rows):
+    """The first row at which the contactor is closed with the socket lock commanded open, or None."""
+    closed = locked = False
+    for r in rows:
+        if r["event"] == "relay":
+            closed = r["closed"]
+        elif r["event"] == "lock":
+            locked = r["locked"]
+        if closed and not locked:
+            return r
+    return None
 
 
 class Rig:
@@ -62,17 +101,7 @@ class Rig:
 
     def find(self, event, after=0, **match):
         """Every trace row of this event at or after `after` whose fields equal `match`."""
-        out = []
-        for r in self.rows():
-            if r["event"] != event or r["t_ms"] < after:
-                continue
-            ok = True
-            for k in match:
-                if r.get(k) != match[k]:
-                    ok = False
-            if ok:
-                out.append(r)
-        return out
+        return rows_of(self.rows(), event, after, **match)
 
     def first(self, event, after=0, **match):
         """t_ms of the first matching row at or after `after`, or None."""

@@ -1,5 +1,5 @@
 # Bench residual-current monitor: CCID20 AC curve, 6 mA DC, self-test, release, and its timing forecast.
-from tools.bench.plant import ResidualMonitor, ac_trip_ms
+from tools.bench.plant import DC_TRIP_MS, ResidualMonitor, ac_trip_ms
 
 
 def _first_high(rm, start_ms, limit_ms):
@@ -15,6 +15,21 @@ def test_trip_curve_matches_the_ul943_figures():
     assert 23 <= ac_trip_ms(264) <= 27
     assert ac_trip_ms(40) == 371  # (20 / 40) ** 1.43 s
     assert ac_trip_ms(100000) == 10  # floor
+
+
+def test_iec30_monitor_keeps_the_iec_61008_break_times_and_ignores_what_is_below_30ma():
+    assert ac_trip_ms(29, "iec30") is None
+    assert ac_trip_ms(30, "iec30") == 300  # at the rated residual current
+    assert ac_trip_ms(59, "iec30") == 300
+    assert ac_trip_ms(60, "iec30") == 150  # at 2x
+    assert ac_trip_ms(150, "iec30") == 40  # at 5x and above
+    assert ac_trip_ms(100000, "iec30") == 40
+    rm = ResidualMonitor("iec30")
+    rm.set_inputs(1000, residual_ma=30)
+    assert _first_high(rm, 1000, 2000) - 1000 == 300
+    rm = ResidualMonitor("iec30")
+    rm.set_inputs(0, residual_dc_ma=6)  # the 6 mA DC detection (RDC-DD) is the same for both monitors
+    assert _first_high(rm, 0, 1000) == DC_TRIP_MS
 
 
 def test_ac_264ma_trips_in_25ms():

@@ -1,5 +1,5 @@
 # Core, contactor.py: welded (> 1 s live after opening) vs fails-to-close, named apart
-# (J1772-NUMBERS "Ground and contactor"). Plain asserts.
+# (docs/standards.md "Ground and contactor"). Plain asserts.
 from evse.contactor import FAIL_CLOSE_MS, FAILED_TO_CLOSE, OK, WELD_MS, WELDED, RelaySupervisor
 
 _LIVE = 1
@@ -19,7 +19,7 @@ def _first(sup, commanded, live, start, limit):
 
 
 def test_load_side_live_more_than_1s_after_opening_is_a_weld():
-    """J1772-NUMBERS: commanded open but load-side voltage still present for > 1 s -> welded."""
+    """docs/standards.md: commanded open but load-side voltage still present for > 1 s -> welded."""
     assert WELD_MS == 1000
     s = RelaySupervisor()
     assert s.tick(0, True, _LIVE) == OK
@@ -29,7 +29,7 @@ def test_load_side_live_more_than_1s_after_opening_is_a_weld():
 
 
 def test_load_side_live_for_exactly_1s_is_not_yet_a_weld():
-    """J1772-NUMBERS: the weld needs more than 1 s (slow drop-out of a healthy contactor is not one)."""
+    """docs/standards.md: the weld needs more than 1 s (slow drop-out of a healthy contactor is not one)."""
     s = RelaySupervisor()
     for t in range(0, 1001, 10):
         assert s.tick(t, False, _LIVE) == OK, t
@@ -47,7 +47,7 @@ def test_a_contact_that_drops_out_in_time_is_never_a_weld():
 
 
 def test_commanded_closed_with_a_dead_load_side_for_1s_fails_to_close():
-    """J1772-NUMBERS: commanded closed but no load-side voltage -> fails to close, named apart
+    """docs/standards.md: commanded closed but no load-side voltage -> fails to close, named apart
     (not a weld, not a ground fault); the 1 s is ours (tag I)."""
     s = RelaySupervisor()
     t, r = _first(s, True, _DEAD, 0, 3000)

@@ -1,5 +1,5 @@
 # Core, duty.py: duty <-> current both ways at and around every breakpoint (IEC 61851-1 Table A.7/A.8,
-# J1772-NUMBERS "Duty cycle <-> current"). Duty in tenths of a percent, current in mA. Plain asserts.
+# docs/standards.md "Duty cycle <-> current"). Duty in tenths of a percent, current in mA. Plain asserts.
 from evse.duty import (
     DIGITAL, DUTY_DIGITAL, DUTY_ERROR, MAX_MA, MIN_MA, NO_CHARGE, duty_for_ma,
     fmt_tenths, ma_for_duty,
@@ -41,7 +41,7 @@ def test_evse_duty_around_the_51a_breakpoint():
 
 
 def test_currents_below_6a_or_above_80a_are_refused():
-    """J1772-NUMBERS: I < 6 A cannot be offered (steady +12 V instead); 80 A is the AC maximum."""
+    """docs/standards.md: I < 6 A cannot be offered (steady +12 V instead); 80 A is the AC maximum."""
     for ma in (-1, 0, 1000, 5000, 5999):
         assert duty_for_ma(ma) == -1, ma
     for ma in (80001, 81000, 100000):

@@ -1,7 +1,7 @@
 # Core, charger.py: one test (or more) per fault code, driving a Charger through its IO on the bench.
 # Each measures the virtual ms from the cause to the contactor command open, worst over the ten phases
 # of the cause against the 10 ms tick, and checks F (-12 V) >= 300 ms then +12 V, latching and clearing.
-# Limits: J1772-NUMBERS "Timing", "Residual current", "Ground and contactor". Plain asserts.
+# Limits: docs/standards.md "Timing", "Residual current", "Ground and contactor". Plain asserts.
 from evse import faults as F
 from evse.charger import CLEAR_HOLD_MS, LOCK_CONFIRM_MS, TICK_MS
 from evse.contactor import FAIL_CLOSE_MS, WELD_MS
@@ -14,7 +14,7 @@ from tools.bench.plant import ac_trip_ms
 
 CAUSE_MS = 5000  # charging since ~2.06 s; the cause comes at CAUSE_MS + phase
 END_MS = 12000
-OVER_TEMP_LIMIT_MS = TICK_MS  # no figure in J1772-NUMBERS: we hold the core to the next tick
+OVER_TEMP_LIMIT_MS = TICK_MS  # no figure in docs/standards.md: we hold the core to the next tick
 
 
 def _bit(code):
@@ -44,7 +44,7 @@ def _open_latency(events_at, settings=None, code=None, cause_at=CAUSE_MS):
 
 
 def _check_f_then_x1(rig, fault_t):
-    """J1772-NUMBERS Timing: fault while charging: -12 V (F) for >= 300 ms, then +12 V (x1)."""
+    """docs/standards.md Timing: fault while charging: -12 V (F) for >= 300 ms, then +12 V (x1)."""
     fp = rig.f_period(fault_t)
     assert fp is not None and fp[0] == fault_t, (fault_t, fp)
     start, end, nxt = fp
@@ -63,7 +63,7 @@ def _check_f_latched(rig, fault_t):
 
 
 def test_diode_lost_while_charging_opens_within_100ms():
-    """J1772-NUMBERS Diode check / Table A.6: the low side no longer -12 V while charging -> open within
+    """docs/standards.md Diode check / Table A.6: the low side no longer -12 V while charging -> open within
     100 ms (a pilot change), fault `diode`."""
     lat = _open_latency(lambda t: [{"t_ms": t, "ev_diode": False}], code="diode")
     assert lat <= OPEN_LIMIT_MS, lat
@@ -81,7 +81,7 @@ def test_diode_fault_shows_f_then_x1_and_holds_until_unplug():
 
 
 def test_a_vehicle_without_diode_is_never_energised():
-    """J1772-NUMBERS Diode check (N): -12 V low side at least once before the contactor closes."""
+    """docs/standards.md Diode check (N): -12 V low side at least once before the contactor closes."""
     rig = Rig([{"t_ms": 1000, "ev_diode": False, "ev": "B"}, {"t_ms": 2000, "ev": "C"}],
               duration_ms=10000).finish()
     assert rig.fault_at("diode") is not None and rig.fault_at("diode") < 2000  # found already in B2
@@ -127,7 +127,7 @@ def _generator_fault(rig, start, stop, mv):
 
 
 def test_pilot_outside_every_window_while_charging_opens_within_100ms():
-    """J1772-NUMBERS State windows / Table A.6: a high plateau above 13 V or in -10..-2 V is a pilot
+    """docs/standards.md State windows / Table A.6: a high plateau above 13 V or in -10..-2 V is a pilot
     fault; while charging the contactor opens within 100 ms, fault `pilot_fault`."""
     for mv in (14000, -5000):
 
@@ -159,13 +159,13 @@ def test_pilot_fault_shows_f_then_x1_and_clears_2s_after():
 
 
 def test_d_without_ventilation_while_charging_opens_within_100ms():
-    """J1772-NUMBERS / Table A.6: D = ventilation required; refused by default: open within 100 ms."""
+    """docs/standards.md / Table A.6: D = ventilation required; refused by default: open within 100 ms."""
     lat = _open_latency(lambda t: [{"t_ms": t, "ev": "D"}], code="vent_required")
     assert lat <= OPEN_LIMIT_MS, lat
 
 
 def test_vent_required_shows_f_then_x1_never_closes_in_d_and_clears_2s_after_d():
-    """J1772-NUMBERS: no charging in D without ventilation; clears 2 s after the EV leaves D."""
+    """docs/standards.md: no charging in D without ventilation; clears 2 s after the EV leaves D."""
     rig = _charging_then([{"t_ms": CAUSE_MS, "ev": "D"}, {"t_ms": 8000, "ev": "B"}], duration_ms=14000).finish()
     ft = rig.fault_at("vent_required")
     _check_f_then_x1(rig, ft)
@@ -178,7 +178,7 @@ def test_vent_required_shows_f_then_x1_never_closes_in_d_and_clears_2s_after_d()
 
 
 def test_residual_current_trip_opens_within_5ms_of_the_monitors_signal():
-    """UL 2231-2 / J1772-NUMBERS: the residual-current monitor's signal opens the contactor (the ISR
+    """UL 2231-2 / docs/standards.md: the residual-current monitor's signal opens the contactor (the ISR
     acts at once; limit 5 ms from the signal), fault `gfci_trip`."""
     for ma in (20, 30, 264):
 
@@ -229,7 +229,7 @@ def test_without_the_interrupt_the_trip_line_still_opens_on_the_next_tick():
 
 
 def test_dead_monitor_fails_the_selftest_and_is_never_energised():
-    """J1772-NUMBERS Residual current: self-test before every close; failure = hard fault, no retry."""
+    """docs/standards.md Residual current: self-test before every close; failure = hard fault, no retry."""
     rig = Rig([{"t_ms": 500, "gfci_sensor_dead": True}, {"t_ms": 1000, "ev": "B"}, {"t_ms": 2000, "ev": "C"}],
               duration_ms=20000).finish()
     ft = rig.fault_at("gfci_selftest")
@@ -259,13 +259,13 @@ def test_gfci_selftest_stays_latched_until_reset_faults():
 
 
 def test_pe_lost_while_charging_opens_within_1s():
-    """J1772-NUMBERS Ground: PE lost while closed -> open (within 1 s), fault `no_ground`."""
+    """docs/standards.md Ground: PE lost while closed -> open (within 1 s), fault `no_ground`."""
     lat = _open_latency(lambda t: [{"t_ms": t, "ground": False}], code="no_ground")
     assert lat <= GROUND_LIMIT_MS, lat
 
 
 def test_never_closes_without_pe_and_clears_2s_after_pe_returns():
-    """J1772-NUMBERS Ground: never close without PE; protocol.md: clears 2 s after PE returns."""
+    """docs/standards.md Ground: never close without PE; protocol.md: clears 2 s after PE returns."""
     rig = Rig([{"t_ms": 500, "ground": False}, {"t_ms": 1000, "ev": "B"}, {"t_ms": 2000, "ev": "C"},
                {"t_ms": 8000, "ground": True}], duration_ms=14000).finish()
     assert rig.fault_at("no_ground") is not None
@@ -285,7 +285,7 @@ def test_no_ground_while_charging_shows_f_then_x1():
 
 
 def test_weld_is_found_just_over_1s_after_opening_and_latches():
-    """J1772-NUMBERS Ground and contactor: commanded open, load side live > 1 s -> welded: latched
+    """docs/standards.md Ground and contactor: commanded open, load side live > 1 s -> welded: latched
     hard fault, never re-energised until a service reset."""
 
     def measure(k):
@@ -305,7 +305,7 @@ def test_weld_is_found_just_over_1s_after_opening_and_latches():
 
 
 def test_a_welded_contactor_is_not_closed_again_while_its_load_side_is_live():
-    """J1772-NUMBERS: never re-energise a welded contactor. A vehicle that goes C->B->C inside the
+    """docs/standards.md: never re-energise a welded contactor. A vehicle that goes C->B->C inside the
     1 s weld check must not get a close command into a still-live load side: the weld is found."""
     rig = _charging_then([{"t_ms": 3000, "relay_weld": True}, {"t_ms": CAUSE_MS, "ev": "B"},
                           {"t_ms": CAUSE_MS + 300, "ev": "C"}], duration_ms=10000).finish()
@@ -334,7 +334,7 @@ def test_relay_welded_stays_latched_until_reset_faults():
 
 
 def test_type2_socket_stays_locked_while_a_welded_contactor_keeps_it_live():
-    """J1772-NUMBERS: Type 2 lock before energising; a welded contactor keeps the socket energised, so
+    """docs/standards.md: Type 2 lock before energising; a welded contactor keeps the socket energised, so
     the vehicle leaving (A) must not unlock it (the 5 s unlock applies to a dead socket)."""
     from tools.bench.plant import LOCK_TRAVEL_MS
 
@@ -353,7 +353,7 @@ def test_type2_socket_stays_locked_while_a_welded_contactor_keeps_it_live():
 
 
 def test_contactor_failing_to_close_is_found_after_1s_and_opened_at_once():
-    """J1772-NUMBERS: commanded closed but no load-side voltage -> fails to close, named apart (not a
+    """docs/standards.md: commanded closed but no load-side voltage -> fails to close, named apart (not a
     ground fault); latched; the command opens on the tick it is found."""
     rig = Rig([{"t_ms": 500, "relay_fail_close": True}, {"t_ms": 1000, "ev": "B"}, {"t_ms": 2000, "ev": "C"}],
               duration_ms=10000).finish()
@@ -384,7 +384,7 @@ def test_relay_fail_close_stays_latched_until_reset_faults():
 
 
 def test_over_temperature_while_charging_opens_on_the_next_tick():
-    """J1772-NUMBERS / settings temp_stop_c (75 C): above it, stop; no figure in the standard, so we
+    """docs/standards.md / settings temp_stop_c (75 C): above it, stop; no figure in the standard, so we
     require the next control tick. Fault `over_temperature`."""
     lat = _open_latency(lambda t: [{"t_ms": t, "temp_c": 80}], code="over_temperature")
     assert lat <= OVER_TEMP_LIMIT_MS, lat
@@ -457,27 +457,27 @@ def test_a_board_without_a_sensor_charges_normally():
 
 
 def test_type2_cable_lost_while_charging_opens_within_100ms():
-    """J1772-NUMBERS Proximity: PP lost during a session -> stop like C->B (within 100 ms)."""
+    """docs/standards.md Proximity: PP lost during a session -> stop like C->B (within 100 ms)."""
     lat = _open_latency(lambda t: [{"t_ms": t, "pp_ohm": None}], {"socket": "type2"}, code="pp_invalid")
     assert lat <= OPEN_LIMIT_MS, lat
 
 
 def test_type2_out_of_range_coding_while_charging_opens_within_100ms():
-    """J1772-NUMBERS Proximity: below 60 ohm or above 4.5 kohm -> no cable: stop."""
+    """docs/standards.md Proximity: below 60 ohm or above 4.5 kohm -> no cable: stop."""
     for ohm in (30, 6000):
         lat = _open_latency(lambda t: [{"t_ms": t, "pp_ohm": ohm}], {"socket": "type2"}, code="pp_invalid")
         assert lat <= OPEN_LIMIT_MS, (ohm, lat)
 
 
 def test_j1772_latch_reading_invalid_while_charging_opens_within_100ms():
-    """J1772-NUMBERS: a tethered cable with PP sense reading neither 150 nor 480 ohm is a cable fault."""
+    """docs/standards.md: a tethered cable with PP sense reading neither 150 nor 480 ohm is a cable fault."""
     for ohm in (None, 1500, 20):
         lat = _open_latency(lambda t: [{"t_ms": t, "pp_ohm": ohm}], {"pp_sense": True}, code="pp_invalid")
         assert lat <= OPEN_LIMIT_MS, (ohm, lat)
 
 
 def test_pp_invalid_shows_f_then_x1_and_a_socket_without_cable_offers_nothing():
-    """Table A.6: F >= 300 ms then +12 V; J1772-NUMBERS: no cable on a socket outlet: do not start."""
+    """Table A.6: F >= 300 ms then +12 V; docs/standards.md: no cable on a socket outlet: do not start."""
     rig = _charging_then([{"t_ms": CAUSE_MS, "pp_ohm": None}], {"socket": "type2"}).finish()
     _check_f_then_x1(rig, rig.fault_at("pp_invalid"))
     rig = Rig([{"t_ms": 500, "pp_ohm": None}, {"t_ms": 1000, "ev": "B"}, {"t_ms": 2000, "ev": "C"}],
@@ -490,7 +490,7 @@ def test_pp_invalid_shows_f_then_x1_and_a_socket_without_cable_offers_nothing():
 
 
 def test_jammed_type2_lock_is_never_energised_and_raises_lock_failed():
-    """J1772-NUMBERS: Type 2 lock: lock and confirm before closing; lock failure -> no energization."""
+    """docs/standards.md: Type 2 lock: lock and confirm before closing; lock failure -> no energization."""
     rig = Rig([{"t_ms": 500, "lock_jam": True}, {"t_ms": 1000, "ev": "B"}, {"t_ms": 2000, "ev": "C"},
                {"t_ms": 8000, "ev": "A"}], settings={"socket": "type2"}, duration_ms=12000).finish()
     lock_cmd = rig.first("lock", locked=True)
@@ -521,7 +521,7 @@ def _withdraw_rig(k, ev_obeys_at=None):
 
 
 def test_ev_ignoring_the_withdrawn_pwm_is_opened_under_load_at_6s():
-    """J1772-NUMBERS Timing: EVSE withdraws PWM but the EV stays in C: wait; open under load at 6 s."""
+    """docs/standards.md Timing: EVSE withdraws PWM but the EV stays in C: wait; open under load at 6 s."""
 
     def measure(k):
         rig, t = _withdraw_rig(k)

@@ -1,5 +1,5 @@
 # Core, pilot.py: state windows, every hysteresis band, pilot-fault ranges, the time filter, diode window.
-# Figures: J1772-NUMBERS "State windows" and "Timing" (IEC 61851-1 Table A.4 / A.6). Plain asserts.
+# Figures: docs/standards.md "State windows" and "Timing" (IEC 61851-1 Table A.4 / A.6). Plain asserts.
 from evse.pilot import (
     DEBOUNCE_MS, PS_A, PS_B, PS_C, PS_D, PS_E, PS_F, PS_INVALID, PilotFilter, classify_high,
     low_plateau_ok, since,
@@ -7,7 +7,7 @@ from evse.pilot import (
 
 _ALL = (PS_A, PS_B, PS_C, PS_D, PS_E, PS_F, PS_INVALID)
 _TICK = 10
-DETECT_BOUND_MS = 50  # J1772-NUMBERS Timing: detection never delayed more than 50 ms
+DETECT_BOUND_MS = 50  # docs/standards.md Timing: detection never delayed more than 50 ms
 _NOMINAL = {PS_A: 12000, PS_B: 9000, PS_C: 6000, PS_D: 3000, PS_E: 0}
 
 
@@ -21,7 +21,7 @@ def _window(lo, hi, want):
 
 
 def test_state_windows_a_b_c_d_e_read_their_state_from_any_previous_state():
-    """J1772-NUMBERS State windows: A 11..13, B 8..<10, C 5..<7, D 2..<4, E -1..<2 V."""
+    """docs/standards.md State windows: A 11..13, B 8..<10, C 5..<7, D 2..<4, E -1..<2 V."""
     _window(11000, 13000, PS_A)
     _window(8000, 9999, PS_B)
     _window(5000, 6999, PS_C)
@@ -30,7 +30,7 @@ def test_state_windows_a_b_c_d_e_read_their_state_from_any_previous_state():
 
 
 def test_f_window_minus13_to_minus11_reads_f_unless_already_in_a_pilot_fault():
-    """J1772-NUMBERS State windows: F -13 .. -11 V (the high plateau there is a pilot fault either way)."""
+    """docs/standards.md State windows: F -13 .. -11 V (the high plateau there is a pilot fault either way)."""
     for mv in (-13000, -12999, -12000, -11001, -11000):
         for prev in (PS_A, PS_B, PS_C, PS_D, PS_E, PS_F):
             assert classify_high(mv, prev) == PS_F, (mv, prev)
@@ -38,7 +38,7 @@ def test_f_window_minus13_to_minus11_reads_f_unless_already_in_a_pilot_fault():
 
 
 def test_above_13v_below_minus13v_and_minus10_to_minus2v_are_pilot_faults():
-    """J1772-NUMBERS: above 13 V or between -10 and -2 V (or below -13 V) is a pilot fault."""
+    """docs/standards.md: above 13 V or between -10 and -2 V (or below -13 V) is a pilot fault."""
     for mv in (13001, 13500, 15000, 20000):
         for prev in _ALL:
             assert classify_high(mv, prev) == PS_INVALID, (mv, prev)
@@ -62,17 +62,17 @@ def _band(lo, hi, upper, lower):
 
 
 def test_hysteresis_band_10_to_11v_keeps_a_or_b():
-    """J1772-NUMBERS: the band 10-11 V keeps the previous state (A or B)."""
+    """docs/standards.md: the band 10-11 V keeps the previous state (A or B)."""
     _band(10000, 11000, PS_A, PS_B)
 
 
 def test_hysteresis_band_7_to_8v_keeps_b_or_c():
-    """J1772-NUMBERS: the band 7-8 V keeps the previous state (B or C)."""
+    """docs/standards.md: the band 7-8 V keeps the previous state (B or C)."""
     _band(7000, 8000, PS_B, PS_C)
 
 
 def test_hysteresis_band_4_to_5v_keeps_c_or_d():
-    """J1772-NUMBERS: the band 4-5 V keeps the previous state (C or D)."""
+    """docs/standards.md: the band 4-5 V keeps the previous state (C or D)."""
     _band(4000, 5000, PS_C, PS_D)
 
 
@@ -85,7 +85,7 @@ def test_bands_between_e_and_fault_and_between_fault_and_f_keep_the_previous_rea
 
 
 def test_the_bench_vehicle_resistances_read_their_nominal_states():
-    """J1772-NUMBERS Control pilot circuit: B 2.74 kohm, C 882 ohm, D 246 ohm behind a diode and 1 kohm."""
+    """docs/standards.md Control pilot circuit: B 2.74 kohm, C 882 ohm, D 246 ohm behind a diode and 1 kohm."""
     from tools.bench.circuit import EV_B, EV_C, EV_D, GEN_MV, cp_volts_mv
 
     assert classify_high(cp_volts_mv(GEN_MV, None), PS_A) == PS_A
@@ -122,7 +122,7 @@ def _play(stable_mv, new_mv, change_at, until, clock=0):
 
 
 def test_filter_believes_a_change_after_20ms_and_never_later_than_50ms():
-    """IEC 61851-1 / J1772-NUMBERS Timing: state detection filtered, never delayed more than 50 ms."""
+    """IEC 61851-1 / docs/standards.md Timing: state detection filtered, never delayed more than 50 ms."""
     for a, b in ((PS_B, PS_C), (PS_C, PS_B), (PS_C, PS_A), (PS_B, PS_A), (PS_C, PS_E), (PS_A, PS_B),
                  (PS_C, PS_D), (PS_D, PS_C)):
         for phase in range(_TICK):
@@ -136,7 +136,7 @@ def test_filter_believes_a_change_after_20ms_and_never_later_than_50ms():
 
 
 def test_filter_reports_a_200ms_c_pulse():
-    """J1772-NUMBERS Timing: report C pulses as short as 200 ms."""
+    """docs/standards.md Timing: report C pulses as short as 200 ms."""
     for phase in range(_TICK):
         f = PilotFilter()
         seen = False
@@ -151,7 +151,7 @@ def test_filter_reports_a_200ms_c_pulse():
 
 
 def test_filter_ignores_flicker_shorter_than_the_debounce():
-    """J1772-NUMBERS Timing: filter over a few pulses: a glitch shorter than 20 ms changes nothing."""
+    """docs/standards.md Timing: filter over a few pulses: a glitch shorter than 20 ms changes nothing."""
     for glitch_mv in (12000, 9000, 3000, 0, -12000, 14000):
         for length in range(1, DEBOUNCE_MS):
             for phase in range(_TICK):
@@ -164,7 +164,7 @@ def test_filter_ignores_flicker_shorter_than_the_debounce():
 
 
 def test_filter_leaves_c_within_50ms_when_readings_alternate_between_two_other_states():
-    """Table A.6 / J1772-NUMBERS: C->B or A opens within 100 ms, detected within 50 ms, even when the
+    """Table A.6 / docs/standards.md: C->B or A opens within 100 ms, detected within 50 ms, even when the
     readings that are no longer C disagree among themselves (a pilot near the 10.5 V midpoint)."""
     for pattern in ((12000, 9000), (10600, 10400), (9000, 12000, 12000), (0, 9000)):
         f = PilotFilter()
@@ -205,7 +205,7 @@ def test_restart_adopts_the_next_reading_at_once():
 
 
 def test_diode_window_accepts_minus12_6_to_minus11_4v_only():
-    """J1772-NUMBERS Diode check (N): the low side must reach -12 V, accepted -12.6 .. -11.4 V."""
+    """docs/standards.md Diode check (N): the low side must reach -12 V, accepted -12.6 .. -11.4 V."""
     for mv in (-12600, -12599, -12000, -11401, -11400):
         assert low_plateau_ok(mv), mv
     for mv in (-12601, -13000, -11399, -11000, -8790, -5600, 0, 6000):
@@ -213,7 +213,7 @@ def test_diode_window_accepts_minus12_6_to_minus11_4v_only():
 
 
 def test_diode_check_rejects_the_low_side_of_a_vehicle_without_diode():
-    """J1772-NUMBERS Diode check: a missing/shorted diode gives a low side near minus the high side."""
+    """docs/standards.md Diode check: a missing/shorted diode gives a low side near minus the high side."""
     from tools.bench.circuit import EV_B, EV_C, EV_D, GEN_MV, cp_volts_mv
 
     for r in (EV_B, EV_C, EV_D):

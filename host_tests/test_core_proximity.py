@@ -1,5 +1,5 @@
 # Core, proximity.py: IEC 62196 cable coding for a Type 2 socket and the J1772 latch (S3) windows
-# (J1772-NUMBERS "Proximity pilot"). Plain asserts.
+# (docs/standards.md "Proximity pilot"). Plain asserts.
 from evse.iodata import PP_OPEN
 from evse.proximity import LATCH_ENGAGED, LATCH_INVALID, LATCH_PRESSED, j1772_latch, type2_cable_ma
 
@@ -13,14 +13,14 @@ def test_every_nominal_rc_codes_its_ampacity():
 
 
 def test_the_whole_of_each_tolerance_range_codes_its_ampacity():
-    """J1772-NUMBERS: 1100-2460 -> 13 A, 400-936 -> 20 A, 164-308 -> 32 A, 80-140 -> 63 A."""
+    """docs/standards.md: 1100-2460 -> 13 A, 400-936 -> 20 A, 164-308 -> 32 A, 80-140 -> 63 A."""
     for lo, hi, ma in ((1100, 2460, 13000), (400, 936, 20000), (164, 308, 32000), (80, 140, 63000)):
         for ohm in range(lo, hi + 1):
             assert type2_cable_ma(ohm) == ma, (ohm, ma)
 
 
 def test_between_two_ranges_the_lower_ampacity_is_taken():
-    """J1772-NUMBERS: a reading between two nominal ranges -> the lower ampacity."""
+    """docs/standards.md: a reading between two nominal ranges -> the lower ampacity."""
     for ohm in range(937, 1100):
         assert type2_cable_ma(ohm) == 13000, ohm
     for ohm in range(309, 400):
@@ -33,7 +33,7 @@ def test_between_two_ranges_the_lower_ampacity_is_taken():
 
 
 def test_open_below_60_ohm_or_above_4_5_kohm_is_no_cable():
-    """J1772-NUMBERS: below 60 ohm or above 4.5 kohm, or open, on a socket outlet -> no cable."""
+    """docs/standards.md: below 60 ohm or above 4.5 kohm, or open, on a socket outlet -> no cable."""
     for ohm in (PP_OPEN, 0, 1, 30, 59, 4501, 5000, 100000):
         assert type2_cable_ma(ohm) == 0, ohm
 
@@ -46,7 +46,7 @@ def test_below_the_63a_range_is_no_cable_not_the_highest_ampacity():
 
 
 def test_no_reading_codes_more_than_63a():
-    """J1772-NUMBERS: 100 ohm codes 63 A three-phase / 70 A single-phase: the lower, 63 A, for both."""
+    """docs/standards.md: 100 ohm codes 63 A three-phase / 70 A single-phase: the lower, 63 A, for both."""
     for ohm in range(0, 5000):
         assert type2_cable_ma(ohm) <= 63000, ohm
 
@@ -61,7 +61,7 @@ def test_a_higher_resistance_never_codes_a_higher_ampacity():
 
 
 def test_j1772_latch_engaged_150_ohm_pressed_480_ohm():
-    """J1772-NUMBERS: S3 closed -> 150 ohm PP-PE; button pressed -> +330 ohm = 480 ohm."""
+    """docs/standards.md: S3 closed -> 150 ohm PP-PE; button pressed -> +330 ohm = 480 ohm."""
     assert j1772_latch(150) == LATCH_ENGAGED
     assert j1772_latch(480) == LATCH_PRESSED
 

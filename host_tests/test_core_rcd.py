@@ -1,5 +1,5 @@
 # Core, rcd.py and its use by the charger: the residual-current self-test phases and the UL 2231-2
-# reclosure policy (J1772-NUMBERS "Residual current"). Plain asserts.
+# reclosure policy (docs/standards.md "Residual current"). Plain asserts.
 from evse import faults as F
 from evse.rcd import (
     DRIVE, FAILED, IDLE, MAX_RECLOSURES, PASSED, RECLOSE_DELAY_MS, RELEASE, SELFTEST_DRIVE_MAX_MS,
@@ -23,7 +23,7 @@ def _healthy_pass(r, t):
 
 
 def test_selftest_phases_quiet_drive_signal_release_pass():
-    """UL 2231-2 / J1772-NUMBERS: inject a test current, the detector must trip, then release: pass."""
+    """UL 2231-2 / docs/standards.md: inject a test current, the detector must trip, then release: pass."""
     r = Rcd()
     assert r.phase == IDLE and not r.testing()
     _healthy_pass(r, 1000)
@@ -31,7 +31,7 @@ def test_selftest_phases_quiet_drive_signal_release_pass():
 
 
 def test_selftest_fails_when_the_monitor_never_answers_the_drive():
-    """J1772-NUMBERS: test current for up to ~1 s; the detector must trip, failure = hard fault."""
+    """docs/standards.md: test current for up to ~1 s; the detector must trip, failure = hard fault."""
     r = Rcd()
     r.start_selftest(0)
     t = 0
@@ -74,7 +74,7 @@ def test_selftest_fails_when_the_monitor_does_not_release():
 
 
 def test_a_failed_selftest_is_not_cleared_by_cancel_or_a_trip_only_by_reset():
-    """J1772-NUMBERS: self-test failure = hard fault, no retry (until a service reset)."""
+    """docs/standards.md: self-test failure = hard fault, no retry (until a service reset)."""
     r = Rcd()
     r.start_selftest(0)
     r.tick(0, True)
@@ -204,7 +204,7 @@ def test_a_6ma_dc_trip_opens_the_contactor_at_the_monitors_signal():
 
 
 def test_a_pass_is_not_reused_for_a_close_seconds_later_after_the_monitor_died():
-    """J1772-NUMBERS: self-test before every contactor close. A pass obtained while PE was lost (the
+    """docs/standards.md: self-test before every contactor close. A pass obtained while PE was lost (the
     close could not happen) must not serve a close 2 s later, when the monitor has died meanwhile."""
     ev = charging_events()[:1] + [{"t_ms": 2000, "ev": "C"}, {"t_ms": 2025, "ground": False},
                                   {"t_ms": 2100, "gfci_sensor_dead": True}, {"t_ms": 2200, "ground": True}]
@@ -215,7 +215,7 @@ def test_a_pass_is_not_reused_for_a_close_seconds_later_after_the_monitor_died()
 
 
 def test_every_close_follows_its_own_selftest_pass():
-    """J1772-NUMBERS: self-test before every close; a pass serves one close only."""
+    """docs/standards.md: self-test before every close; a pass serves one close only."""
     ev = [{"t_ms": 1000, "ev": "B"}]
     t = 2000
     for _ in range(5):

@@ -1,5 +1,5 @@
 # Core, charger.py: the session itself (offers, limits, commands, timing across the ticks_ms wrap), driven
-# through IO on the scenario bench or by a minimal board loop. J1772-NUMBERS figures. Plain asserts.
+# through IO on the scenario bench or by a minimal board loop. docs/standards.md figures. Plain asserts.
 from evse.charger import Charger, TICK_MS
 from evse.duty import ma_for_duty
 from evse.iodata import IO, PILOT_N12, PILOT_P12, PILOT_PWM, Config
@@ -28,7 +28,7 @@ def test_b_to_c_closes_within_3s_and_c_to_b_or_a_opens_within_100ms_at_every_tic
 
 
 def test_offered_current_is_the_lowest_of_installation_board_and_cable():
-    """J1772-NUMBERS: current limit = min(EVSE limit, cable limit); duty = I / 0.6 up to 51 A."""
+    """docs/standards.md: current limit = min(EVSE limit, cable limit); duty = I / 0.6 up to 51 A."""
     cases = (
         ({"max_current_a": 16}, 16000),
         ({"max_current_a": 40, "cable_current_a": 20}, 20000),
@@ -44,7 +44,7 @@ def test_offered_current_is_the_lowest_of_installation_board_and_cable():
 
 
 def test_type2_cable_coding_caps_the_offer():
-    """J1772-NUMBERS Proximity: 1.5 kohm 13 A, 680 ohm 20 A, 220 ohm 32 A, 100 ohm 63 A cables."""
+    """docs/standards.md Proximity: 1.5 kohm 13 A, 680 ohm 20 A, 220 ohm 32 A, 100 ohm 63 A cables."""
     for ohm, want in ((1500, 13000), (680, 20000), (220, 32000), (100, 63000)):
         rig = Rig([{"t_ms": 0, "pp_ohm": ohm}, {"t_ms": 1000, "ev": "B"}],
                   settings={"socket": "type2", "max_current_a": 80}, duration_ms=2000).finish()
@@ -52,7 +52,7 @@ def test_type2_cable_coding_caps_the_offer():
 
 
 def test_less_than_6a_available_is_never_offered_as_pwm():
-    """J1772-NUMBERS: I < 6 A cannot be offered: steady +12 V (x1) instead. 10 A halved by derating
+    """docs/standards.md: I < 6 A cannot be offered: steady +12 V (x1) instead. 10 A halved by derating
     is 5 A: the PWM is withdrawn and the vehicle, staying in C, is opened at 6 s."""
     ev = charging_events([{"t_ms": 5000, "temp_c": 70}, {"t_ms": 15000, "ev": "A"}])
     rig = Rig(ev, settings={"max_current_a": 10}, duration_ms=16000)
@@ -84,7 +84,7 @@ def test_disable_shows_f_and_opens_on_the_next_tick_enable_resumes():
 
 
 def test_a_200ms_c_request_is_seen_by_the_charger():
-    """J1772-NUMBERS Timing: report C pulses as short as 200 ms (the session reaches C2)."""
+    """docs/standards.md Timing: report C pulses as short as 200 ms (the session reaches C2)."""
     for k in range(TICK_MS):
         rig = Rig([{"t_ms": 1000, "ev": "B"}, {"t_ms": 2000 + k, "ev": "C"}, {"t_ms": 2200 + k, "ev": "B"}],
                   duration_ms=4000).finish()
@@ -92,7 +92,7 @@ def test_a_200ms_c_request_is_seen_by_the_charger():
 
 
 def test_a_flicker_shorter_than_the_filter_changes_nothing_while_charging():
-    """J1772-NUMBERS Timing: filter over a few pulses: a 15 ms pilot glitch to B or A keeps charging."""
+    """docs/standards.md Timing: filter over a few pulses: a 15 ms pilot glitch to B or A keeps charging."""
     for leave in ("B", "A"):
         for k in range(TICK_MS):
             t = 5000 + k
@@ -144,7 +144,7 @@ def test_a_session_across_the_ticks_ms_wrap_keeps_every_timing():
 
 
 def test_detection_of_a_new_state_takes_20_to_30ms_on_the_charger():
-    """J1772-NUMBERS Timing: the filter delays detection by 20 ms at least and 50 ms at most."""
+    """docs/standards.md Timing: the filter delays detection by 20 ms at least and 50 ms at most."""
 
     def lat(k):
         rig = Rig([{"t_ms": 1000 + k, "ev": "B"}], duration_ms=2000).finish()

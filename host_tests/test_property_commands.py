@@ -10,8 +10,7 @@ from hypothesis import strategies as st
 from evse import settings as S
 from evse.charger import TICK_MS
 from evse.duty import ma_for_duty
-from evse.iodata import PILOT_PWM, SOCKET_TYPE2, TEMP_NONE
-from evse.proximity import type2_cable_ma
+from evse.iodata import PILOT_PWM, SOCKET_TYPE2
 from host_tests.test_property_safety import _GAP, _SETUP, Checker, _check_f_periods, _event
 from tools.sim.scenario import parse
 from tools.vboard.run import make_run
@@ -27,6 +26,12 @@ def _command_lines():
            "unlock " + PIN, "unlock 0000", "lock", "limit 0", "limit 6", "limit 13", "limit 80", "limit none",
            "limit 81", "limit -1"]
     for s in S.SCHEMA:
+        if s.name.startswith("cal_"):
+            # The pilot calibration changes what the board believes it measures: a value typed in at
+            # random on a sound board (gain 0.9) reads A as B, and the unplug is not seen (the socket then
+            # stays locked: safe, but not what this property's ground truth expects). Its session lock is
+            # tested in test_commands; the procedure in test_calibration.
+            continue
         if s.kind == S.T_INT:
             vals = [s.lo, s.hi, s.lo - 1, s.hi + 1, s.default, (s.lo + s.hi) // 2]
         elif s.kind == S.T_BOOL:
@@ -79,20 +84,6 @@ class LiveChecker(Checker):
                 self.fail(self.prev_t, "installation settings changed with the contactor closed")
             self.type2, self.pp_sense, self.vent = key
             self.conds = self._make_conds()
-
-    def _limit_ma(self):
-        cfg = self.ch.config
-        inst = self.ch.inst
-        lim = min(cfg.max_current_ma, cfg.board_max_ma, cfg.runtime_ma)
-        if self.type2:
-            pp = self.b.pp_ohm
-            cable = 0 if pp is None else max(type2_cable_ma(pp - 5), type2_cable_ma(pp), type2_cable_ma(pp + 5))
-            lim = min(lim, cable)
-        else:
-            lim = min(lim, inst.cable_ma)
-        if self.b.temp_dc != TEMP_NONE and self.b.temp_dc >= inst.temp_derate_dc:
-            lim //= 2
-        return lim
 
     def check(self, t):
         self._sync()

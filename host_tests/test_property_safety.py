@@ -3,7 +3,7 @@
 # step the contactor command is checked against the BENCH's physical ground truth and the core's flags:
 # it is closed only when the EV presents C (or D with ventilation), its diode is present and was seen, PE is
 # present, a self-test passed for this close on a live monitor, no fault is active, the lock is confirmed
-# (Type 2), the latch is not pressed; and every cause opens it within its limit (J1772-NUMBERS).
+# (Type 2), the latch is not pressed; and every cause opens it within its limit (docs/standards.md).
 import json
 
 from hypothesis import HealthCheck, given, settings
@@ -162,7 +162,7 @@ class Checker:
         """The physical causes to watch for this installation (socket type, PP sense, ventilation)."""
         conds = [
             Cond("ev_state", DETECT_LAG_MS, OPEN_LIMIT_MS, self._ev_bad),
-            # the diode can only be checked while PWM runs (the low plateau): J1772-NUMBERS Diode check
+            # the diode can only be checked while PWM runs (the low plateau): docs/standards.md Diode check
             Cond("diode", DETECT_LAG_MS, OPEN_LIMIT_MS,
                  lambda t: not self.b.ev_diode and self.io.pilot == PILOT_PWM),
             Cond("no_ground", 0, GROUND_LIMIT_MS, lambda t: not self.b.ground),
@@ -193,15 +193,18 @@ class Checker:
         return not (lo - MARGIN_MV <= v < 8000 + MARGIN_MV)
 
     def _limit_ma(self):
+        """The lowest limit in force: settings, board, runtime limits, cable coding, derating (the
+        installation settings as the core holds them: Charger.inst)."""
         cfg = self.ch.config
-        lim = min(cfg.max_current_ma, cfg.board_max_ma)
+        inst = self.ch.inst
+        lim = min(cfg.max_current_ma, cfg.board_max_ma, cfg.runtime_ma)
         if self.type2:
             pp = self.b.pp_ohm
             cable = 0 if pp is None else max(type2_cable_ma(pp - 5), type2_cable_ma(pp), type2_cable_ma(pp + 5))
             lim = min(lim, cable)
         else:
-            lim = min(lim, cfg.cable_ma)
-        if self.b.temp_dc != TEMP_NONE and self.b.temp_dc >= cfg.temp_derate_dc:
+            lim = min(lim, inst.cable_ma)
+        if self.b.temp_dc != TEMP_NONE and self.b.temp_dc >= inst.temp_derate_dc:
             lim //= 2
         return lim
 
@@ -302,7 +305,7 @@ class Checker:
                 self.unplugged_since = None
 
         # 5. the advertised current never exceeds installation, cable and temperature limits for longer
-        #    than the 5 s a reduction may take (J1772-NUMBERS: at most one duty change per 5 s)
+        #    than the 5 s a reduction may take (docs/standards.md: at most one duty change per 5 s)
         if io.pilot == PILOT_PWM and ma_for_duty(io.duty) > self._limit_ma() + 125:
             if self.over_since is None:
                 self.over_since = t
@@ -318,7 +321,7 @@ class Checker:
 
 
 def _check_f_periods(lines):
-    """J1772-NUMBERS Timing: a fault while charging -> F (-12 V) from that tick for >= 300 ms."""
+    """docs/standards.md Timing: a fault while charging -> F (-12 V) from that tick for >= 300 ms."""
     rows = [json.loads(x) for x in lines]
     relay = []  # (t, closed)
     pilot = []  # (t, mode)
@@ -395,12 +398,12 @@ def _property(setup_strategy, name):
 
 
 def test_property_tethered_contactor_closes_only_when_safe_and_opens_in_time():
-    """J1772-NUMBERS (all sections): tethered cable, with and without PP (latch) sensing."""
+    """docs/standards.md (all sections): tethered cable, with and without PP (latch) sensing."""
     _property(_SETUP.map(lambda s: dict(s, socket="tethered")), "tethered")
 
 
 def test_property_type2_contactor_closes_only_when_safe_and_opens_in_time():
-    """J1772-NUMBERS (all sections) plus the Type 2 lock and cable coding."""
+    """docs/standards.md (all sections) plus the Type 2 lock and cable coding."""
     _property(_SETUP.map(lambda s: dict(s, socket="type2", pp_sense=False)), "type2")
 
 

@@ -6,7 +6,7 @@ import os
 
 from evse.charger import TICK_MS
 from evse.duty import CHANGE_INTERVAL_MS
-from host_tests.core_rig import OPEN_LIMIT_MS, repo_path
+from host_tests.core_rig import OPEN_LIMIT_MS, energised_unlocked, last_at, repo_path, rows_of
 from host_tests.fakes import remove, tmp_path
 from tools.sim.scenario import ScenarioError, load, parse
 from tools.vboard.run import make_run
@@ -30,37 +30,12 @@ def _values(run):
     return (app.settings if app is not None else run.settings).values
 
 
-def _rows(rows, event, after=0, **match):
-    out = []
-    for r in rows:
-        if r["event"] == event and r["t_ms"] >= after:
-            ok = True
-            for k in match:
-                if r.get(k) != match[k]:
-                    ok = False
-            if ok:
-                out.append(r)
-    return out
-
-
 def _closed_at(rows, t):
-    c = False
-    for r in rows:
-        if r["t_ms"] > t:
-            break
-        if r["event"] == "relay":
-            c = r["closed"]
-    return c
+    return last_at(rows, t, "relay", "closed")
 
 
 def _locked_at(rows, t):
-    c = False
-    for r in rows:
-        if r["t_ms"] > t:
-            break
-        if r["event"] == "lock":
-            c = r["locked"]
-    return c
+    return last_at(rows, t, "lock", "locked")
 
 
 def _max_amps_after(rows, t):
@@ -82,23 +57,10 @@ def _max_amps_after(rows, t):
 
 
 def _console(rows, line):
-    for r in _rows(rows, "console"):
+    for r in rows_of(rows, "console"):
         if r["in"] == line:
             return r["out"]
     raise AssertionError("no console line " + line)
-
-
-def _lock_held_while_energised(rows):
-    """Type 2: at every row, a closed contactor means a locked socket."""
-    closed = locked = False
-    for r in rows:
-        if r["event"] == "relay":
-            closed = r["closed"]
-        elif r["event"] == "lock":
-            locked = r["locked"]
-        if closed and not locked:
-            return r
-    return None
 
 
 # -- defect 1: installation settings changed during a session -----------------------------------------
@@ -117,7 +79,7 @@ def test_defect1_socket_type_cannot_change_during_a_session():
         assert _console(rows, "set socket tethered").startswith("ERR 15 "), board
         assert _values(run)["socket"] == "type2", board
         assert _closed_at(rows, 11990) and _locked_at(rows, 11990), board
-        assert _lock_held_while_energised(rows) is None, board
+        assert energised_unlocked(rows) is None, board
         assert _max_amps_after(rows, 0) == 32, board
 
 
@@ -139,10 +101,10 @@ def test_defect1_revert_and_factory_reset_obey_the_same_rules():
             assert _console(rows, line).startswith("ERR 15 "), (board, line)
         v = _values(run)
         assert v["socket"] == "type2" and v["max_current_a"] == 63 and not v["ventilation"], (board, v)
-        assert _lock_held_while_energised(rows) is None, board
+        assert energised_unlocked(rows) is None, board
         assert _closed_at(rows, 11990), board
         # the limit went down to 20 A at once, and back up to the cable's 32 A no sooner than 5 s later
-        pwm = [(r["t_ms"], r["amps"]) for r in _rows(rows, "pilot", 2000) if r["mode"] == "pwm"]
+        pwm = [(r["t_ms"], r["amps"]) for r in rows_of(rows, "pilot", 2000) if r["mode"] == "pwm"]
         assert pwm[0][1] == 20 and 5000 <= pwm[0][0] <= 5000 + TICK_MS, (board, pwm)
         assert pwm[1][1] == 32 and pwm[1][0] - pwm[0][0] >= CHANGE_INTERVAL_MS, (board, pwm)
 
@@ -153,7 +115,7 @@ def test_defect1_the_same_changes_are_accepted_with_no_vehicle():
           {"t_ms": 700, "console": "set ventilation on"}]
     for board in BOARDS:
         rows, run = _run({"settings": {"socket": "type2"}, "duration_ms": 1000, "events": ev}, board)
-        for r in _rows(rows, "console"):
+        for r in rows_of(rows, "console"):
             assert r["out"].startswith("OK "), (board, r)
         assert _values(run)["ventilation"] is True, board
 
@@ -187,10 +149,10 @@ def test_defect2_lost_sensor_on_the_virtual_pico_keeps_the_over_temperature_stop
                                             {"t_ms": 6000, "temp_c": 80}, {"t_ms": 7000, "temp_c": None}]}
     for board in BOARDS:
         rows, run = _run(obj, board)
-        assert _rows(rows, "fault", code="over_temperature"), board
-        assert _rows(rows, "fault", 7000, code="temp_sensor"), board
-        assert not _rows(rows, "fault_cleared", code="over_temperature"), board
-        assert not _rows(rows, "relay", 6000, closed=True), board
+        assert rows_of(rows, "fault", code="over_temperature"), board
+        assert rows_of(rows, "fault", 7000, code="temp_sensor"), board
+        assert not rows_of(rows, "fault_cleared", code="over_temperature"), board
+        assert not rows_of(rows, "relay", 6000, closed=True), board
 
 
 # -- defect 3: a lower Type 2 cable coding while charging ---------------------------------------------
@@ -205,11 +167,11 @@ def test_defect3_cable_coding_drop_while_charging_stops_at_once():
                       {"t_ms": 12000, "ev": "B"}]}
     for board in BOARDS:
         rows, run = _run(obj, board)
-        opened = _rows(rows, "relay", 2500, closed=False)
+        opened = rows_of(rows, "relay", 2500, closed=False)
         assert opened and opened[0]["t_ms"] - 2500 <= 2 * TICK_MS, (board, opened[:1])
-        assert _rows(rows, "fault", 2500, code="pp_invalid")[0]["t_ms"] == opened[0]["t_ms"], board
+        assert rows_of(rows, "fault", 2500, code="pp_invalid")[0]["t_ms"] == opened[0]["t_ms"], board
         assert _max_amps_after(rows, 2500 + 2 * TICK_MS) <= 13, board
-        assert not _rows(rows, "relay", 2500, closed=True), board
+        assert not rows_of(rows, "relay", 2500, closed=True), board
 
 
 def test_defect3_lower_coding_before_charging_lowers_the_offer_at_once():
@@ -219,10 +181,10 @@ def test_defect3_lower_coding_before_charging_lowers_the_offer_at_once():
            "events": [{"t_ms": 1000, "ev": "B"}, {"t_ms": 1500, "pp_ohm": 1500}, {"t_ms": 3000, "ev": "C"}]}
     for board in BOARDS:
         rows, run = _run(obj, board)
-        pwm = [(r["t_ms"], r["amps"]) for r in _rows(rows, "pilot") if r["mode"] == "pwm"]
+        pwm = [(r["t_ms"], r["amps"]) for r in rows_of(rows, "pilot") if r["mode"] == "pwm"]
         assert pwm[0][1] == 32 and pwm[1][1] == 13 and pwm[1][0] - 1500 <= TICK_MS, (board, pwm)
-        assert not _rows(rows, "fault"), board
-        assert _rows(rows, "relay", 3000, closed=True), board
+        assert not rows_of(rows, "fault"), board
+        assert rows_of(rows, "relay", 3000, closed=True), board
 
 
 # -- defect 4: NaN in a scenario ------------------------------------------------------------------------
@@ -261,9 +223,9 @@ def test_defect5_fractional_ohms_are_rounded_and_run_to_the_end():
                       {"t_ms": 2000, "ev_ohm": 882.5}]}
     for board in BOARDS:
         rows, run = _run(obj, board)
-        inputs = _rows(rows, "input")
+        inputs = rows_of(rows, "input")
         assert [r.get("pp_ohm", r.get("ev_ohm")) for r in inputs] == [221, 2740, 883], (board, inputs)
-        assert _rows(rows, "relay", 2000, closed=True), board  # 883 ohm reads C: it charged
+        assert rows_of(rows, "relay", 2000, closed=True), board  # 883 ohm reads C: it charged
 
 
 # -- defect 6: a simulation writes no file ---------------------------------------------------------------
@@ -276,7 +238,7 @@ def test_defect6_save_and_factory_reset_in_a_scenario_write_no_file():
           {"t_ms": 500, "console": "save"}, {"t_ms": 600, "console": "revert"}]
     for board in BOARDS:
         rows, run = _run({"duration_ms": 1000, "events": ev}, board)
-        for r in _rows(rows, "console"):
+        for r in rows_of(rows, "console"):
             assert r["out"].startswith("OK "), (board, r)
         assert _values(run)["max_current_a"] == 10, board  # the saved RAM copy, after revert
         assert sorted(os.listdir(".")) == before, board
@@ -294,11 +256,11 @@ def test_defect7_resuming_the_pwm_with_the_ev_still_in_c_keeps_the_contactor_clo
                                             {"t_ms": 8000, "console": "sleep"}, {"t_ms": 10000, "console": "enable"}]}
     for board in BOARDS:
         rows, run = _run(obj, board)
-        relays = [(r["t_ms"], r["closed"]) for r in _rows(rows, "relay", 1)]
+        relays = [(r["t_ms"], r["closed"]) for r in rows_of(rows, "relay", 1)]
         assert len(relays) == 1 and relays[0][1] and relays[0][0] < 8000, (board, relays)
-        modes = [(r["t_ms"], r["mode"]) for r in _rows(rows, "pilot", 8000)]
+        modes = [(r["t_ms"], r["mode"]) for r in rows_of(rows, "pilot", 8000)]
         assert modes[0][1] == "+12V" and modes[1][1] == "pwm" and modes[1][0] - 10000 <= TICK_MS, (board, modes)
-        assert not _rows(rows, "fault"), board
+        assert not rows_of(rows, "fault"), board
 
 
 def test_defect7_a_diode_lost_while_sleeping_is_found_once_the_pwm_is_back():
@@ -309,9 +271,9 @@ def test_defect7_a_diode_lost_while_sleeping_is_found_once_the_pwm_is_back():
                                             {"t_ms": 10000, "console": "enable"}]}
     for board in BOARDS:
         rows, run = _run(obj, board)
-        d = _rows(rows, "fault", 10000, code="diode")
+        d = rows_of(rows, "fault", 10000, code="diode")
         assert d and d[0]["t_ms"] - 10000 <= OPEN_LIMIT_MS, (board, d)
-        opened = _rows(rows, "relay", 10000, closed=False)
+        opened = rows_of(rows, "relay", 10000, closed=False)
         assert opened and opened[0]["t_ms"] == d[0]["t_ms"], board
 
 
@@ -329,12 +291,12 @@ def test_probe_a_flickering_limit_changes_the_duty_at_most_twice_in_any_5s():
         t += 50
     for board in BOARDS:
         rows, run = _run({"duration_ms": 15000, "events": ev}, board)
-        changes = [r["t_ms"] for r in _rows(rows, "pilot", 2100)]
+        changes = [r["t_ms"] for r in rows_of(rows, "pilot", 2100)]
         for i in range(len(changes)):
             window = [c for c in changes if changes[i] <= c < changes[i] + CHANGE_INTERVAL_MS]
             assert len(window) <= 2, (board, changes)
         # whenever the limit is 6 A, the PWM offers 6 A one tick later
-        limit6 = [r["t_ms"] for r in _rows(rows, "console") if r["in"] == "limit 6"]
+        limit6 = [r["t_ms"] for r in rows_of(rows, "console") if r["in"] == "limit 6"]
         for lt in limit6:
             cur = None
             for r in rows:
@@ -351,6 +313,6 @@ def test_probe_a_vehicle_plugged_in_while_disabled_gets_the_installation_of_the_
                                            {"t_ms": 1100, "pp_ohm": 680}, {"t_ms": 2000, "console": "enable"}]}
     for board in BOARDS:
         rows, run = _run(obj, board)
-        assert not _rows(rows, "relay", 1, closed=True)[0]["t_ms"] < 2000, board
+        assert not rows_of(rows, "relay", 1, closed=True)[0]["t_ms"] < 2000, board
         assert _max_amps_after(rows, 2000) == 20, board  # the 680 ohm coding of the new socket setting
-        assert _lock_held_while_energised(rows) is None, board
+        assert energised_unlocked(rows) is None, board

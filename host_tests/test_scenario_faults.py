@@ -10,7 +10,7 @@ from host_tests.core_rig import (
 )
 from tools.bench.plant import ac_trip_ms
 
-OVER_TEMP_LIMIT_MS = TICK_MS  # no figure in J1772-NUMBERS: the next control tick
+OVER_TEMP_LIMIT_MS = TICK_MS  # no figure in docs/standards.md: the next control tick
 
 
 def _run(code):
@@ -24,7 +24,7 @@ def _fault_row(r, code):
 
 
 def _f_then_x1(r, fault_t):
-    """J1772-NUMBERS Timing: fault while charging -> F (-12 V) for >= 300 ms, then +12 V (x1)."""
+    """docs/standards.md Timing: fault while charging -> F (-12 V) for >= 300 ms, then +12 V (x1)."""
     fp = r.f_period(fault_t)
     assert fp is not None and fp[0] == fault_t, (fault_t, fp)
     assert fp[1] is not None and fp[1] - fp[0] >= F_MIN_MS and fp[2] == "+12V", fp
@@ -50,7 +50,7 @@ def _opens_within(r, cause_t, limit):
 
 
 def test_scenario_diode():
-    """J1772-NUMBERS Diode check / Table A.6: the diode fails while charging -> open within 100 ms;
+    """docs/standards.md Diode check / Table A.6: the diode fails while charging -> open within 100 ms;
     F >= 300 ms then +12 V; no close until unplug clears it."""
     r = _run("diode")
     cause = r.input_at("ev_diode", False)
@@ -79,7 +79,7 @@ def test_scenario_cp_short():
 
 
 def test_scenario_vent_required():
-    """J1772-NUMBERS: D without ventilation is refused: open within 100 ms (Table A.6), F, +12 V; never
+    """docs/standards.md: D without ventilation is refused: open within 100 ms (Table A.6), F, +12 V; never
     closed while in D; cleared 2 s after the EV leaves D."""
     r = _run("vent_required")
     cause = r.input_at("ev", "D")
@@ -107,7 +107,7 @@ def test_scenario_gfci_trip():
 
 
 def test_scenario_gfci_selftest():
-    """J1772-NUMBERS Residual current: self-test before every close; failure = hard fault, latched, no
+    """docs/standards.md Residual current: self-test before every close; failure = hard fault, latched, no
     retry: never energised, -12 V until the service reset; then a healthy monitor lets it charge."""
     r = _run("gfci_selftest")
     ask = r.input_at("ev", "C")
@@ -122,7 +122,7 @@ def test_scenario_gfci_selftest():
 
 
 def test_scenario_no_ground():
-    """J1772-NUMBERS Ground: PE lost while closed -> open (within 1 s); F, +12 V; cleared 2 s after PE."""
+    """docs/standards.md Ground: PE lost while closed -> open (within 1 s); F, +12 V; cleared 2 s after PE."""
     r = _run("no_ground")
     cause = r.input_at("ground", False)
     _opens_within(r, cause, GROUND_LIMIT_MS)
@@ -134,7 +134,7 @@ def test_scenario_no_ground():
 
 
 def test_scenario_relay_welded():
-    """J1772-NUMBERS Ground and contactor: load side live > 1 s after opening -> welded, latched, never
+    """docs/standards.md Ground and contactor: load side live > 1 s after opening -> welded, latched, never
     re-energised (the vehicle asks twice more)."""
     r = _run("relay_welded")
     stop = r.input_at("ev", "B", r.input_at("relay_weld", True))
@@ -148,7 +148,7 @@ def test_scenario_relay_welded():
 
 
 def test_scenario_relay_fail_close():
-    """J1772-NUMBERS: commanded closed, load side dead -> fails to close (named apart, latched); the
+    """docs/standards.md: commanded closed, load side dead -> fails to close (named apart, latched); the
     command opens when it is found (1 s, tag I)."""
     r = _run("relay_fail_close")
     closed = r.relay_close_at(0)
@@ -174,7 +174,7 @@ def test_scenario_over_temperature():
 
 
 def test_scenario_pp_invalid():
-    """J1772-NUMBERS Proximity: PP lost during a session -> stop like C->B (within 100 ms); F, +12 V."""
+    """docs/standards.md Proximity: PP lost during a session -> stop like C->B (within 100 ms); F, +12 V."""
     r = _run("pp_invalid")
     cause = r.input_at("pp_ohm", None)
     _opens_within(r, cause, OPEN_LIMIT_MS)
@@ -183,7 +183,7 @@ def test_scenario_pp_invalid():
 
 
 def test_scenario_lock_failed():
-    """J1772-NUMBERS: Type 2 lock: lock and confirm before closing; lock failure -> no energization;
+    """docs/standards.md: Type 2 lock: lock and confirm before closing; lock failure -> no energization;
     cleared on unplug, and the lock is released."""
     r = _run("lock_failed")
     lock = r.first("lock", locked=True)
@@ -197,7 +197,7 @@ def test_scenario_lock_failed():
 
 
 def test_scenario_ev_not_responding():
-    """J1772-NUMBERS Timing: PWM withdrawn, the EV stays in C: open under load at 6 s (not before),
+    """docs/standards.md Timing: PWM withdrawn, the EV stays in C: open under load at 6 s (not before),
     ev_not_responding; F, +12 V; cleared on unplug."""
     r = _run("ev_not_responding")
     cause = r.input_at("console", "sleep")

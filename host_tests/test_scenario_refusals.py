@@ -4,7 +4,7 @@ import json
 
 from evse.charger import TICK_MS
 from evse.duty import CHANGE_INTERVAL_MS
-from host_tests.core_rig import repo_path
+from host_tests.core_rig import energised_unlocked, repo_path, rows_of
 from host_tests.vboard_rig import trace
 
 BOARDS = ("bench", "pico")
@@ -21,32 +21,16 @@ def _out(rows, t):
     raise AssertionError("no console line at %d" % t)
 
 
-def _events(rows, kind, after=0):
-    return [r for r in rows if r["event"] == kind and r["t_ms"] >= after]
-
-
-def _energised_unlocked(rows):
-    closed = locked = False
-    for r in rows:
-        if r["event"] == "relay":
-            closed = r["closed"]
-        elif r["event"] == "lock":
-            locked = r["locked"]
-        if closed and not locked:
-            return r
-    return None
-
-
 def test_scenario_session_refuses_socket():
     for b in BOARDS:
         rows = _rows("session_refuses_socket", b)
         assert _out(rows, 6000).startswith("ERR 15 socket "), b
         assert _out(rows, 13000).startswith("ERR 15 "), b  # EV in B: still a session
         assert _out(rows, 16000) == "OK socket=tethered unsaved", b  # no vehicle: accepted
-        assert _energised_unlocked(rows) is None, b
-        amps = [r["amps"] for r in _events(rows, "pilot") if r["mode"] == "pwm"]
+        assert energised_unlocked(rows) is None, b
+        amps = [r["amps"] for r in rows_of(rows, "pilot") if r["mode"] == "pwm"]
         assert amps and max(amps) == 32, (b, amps)
-        opens = [r["t_ms"] for r in _events(rows, "relay", 1) if not r["closed"]]
+        opens = [r["t_ms"] for r in rows_of(rows, "relay", 1) if not r["closed"]]
         assert opens and opens[0] > 12000, (b, opens)  # charging was never interrupted by the refusal
 
 
@@ -57,7 +41,7 @@ def test_scenario_session_refuses_installation():
                         (3300, "temp_derate_c"), (3400, "temp_stop_c")):
             assert _out(rows, t).startswith("ERR 15 " + name + " "), (b, t)
         assert _out(rows, 4000).startswith("OK max_current_a=16"), b
-        pwm = [(r["t_ms"], r["amps"]) for r in _events(rows, "pilot", 3000) if r["mode"] == "pwm"]
+        pwm = [(r["t_ms"], r["amps"]) for r in rows_of(rows, "pilot", 3000) if r["mode"] == "pwm"]
         assert pwm[0][1] == 16 and pwm[0][0] - 4000 <= TICK_MS, (b, pwm)  # a fall: at once
         assert pwm[1][1] == 10 and pwm[1][0] - 5000 <= TICK_MS, (b, pwm)  # the runtime limit: at once
         assert pwm[2][1] == 16 and pwm[2][0] - pwm[1][0] >= CHANGE_INTERVAL_MS, (b, pwm)  # a rise: 5 s rule
@@ -71,8 +55,8 @@ def test_scenario_session_refuses_revert_and_factory_reset():
         assert _out(rows, 5000).startswith("ERR 15 socket "), b
         assert _out(rows, 6000).startswith("ERR 15 socket "), b
         assert _out(rows, 13000) == "OK reverted", b
-        assert _energised_unlocked(rows) is None, b
-        assert [r["locked"] for r in _events(rows, "lock")] == [True, False], b
+        assert energised_unlocked(rows) is None, b
+        assert [r["locked"] for r in rows_of(rows, "lock")] == [True, False], b
 
 
 def test_scenario_session_reset_and_save():

@@ -1,5 +1,5 @@
 # Scenario tests for whole sessions: scenario files run in-process, their JSON-lines traces checked against
-# J1772-NUMBERS (IEC 61851-1 Table A.6 timing, UL 2231-2 reclosure, the J1772 latch, the Type 2 lock,
+# docs/standards.md (IEC 61851-1 Table A.6 timing, UL 2231-2 reclosure, the J1772 latch, the Type 2 lock,
 # ventilation, temperature derating, PWM withdrawal). Plain asserts.
 from evse.charger import TICK_MS
 from evse.duty import CHANGE_INTERVAL_MS
@@ -102,11 +102,24 @@ def test_gfci_reclose_trip_opens_at_the_signal_recloses_after_15_minutes_and_cha
     assert r.sc.duration_ms >= 30 * 60 * 1000
 
 
+def test_an_iec30_monitor_signals_a_30ma_leak_in_300ms_where_the_ccid20_takes_560ms():
+    """docs/scenarios.md "monitor": the same 30 mA leak trips the UL 943 curve of the CCID20 after
+    (20/30)**1.43 s = 560 ms, and an IEC 61008-1 general-type 30 mA RCD within 300 ms."""
+    assert ac_trip_ms(30) == 560 and ac_trip_ms(30, "ccid20") == 560
+    r = _run("gfci_iec30")
+    assert r.sc.monitor == "iec30" and r.bench.rcm.monitor == "iec30"
+    leak = r.input_at("residual_ma", 30)
+    assert r.relay_close_at(0) < leak
+    opened = r.relay_open_at(leak)
+    assert 0 <= opened - (leak + 300) <= RCD_LIMIT_MS, (leak, opened)
+    assert r.fault_at("gfci_trip") - leak <= 300 + RCD_LIMIT_MS
+
+
 # -- J1772 latch button -----------------------------------------------------------------------------
 
 
 def test_latch_button_opens_the_contactor_at_once_before_the_plug_moves():
-    """J1772-NUMBERS Proximity (S3): an EVSE that senses PP stops the current the moment the button is
+    """docs/standards.md Proximity (S3): an EVSE that senses PP stops the current the moment the button is
     pressed, before the plug moves: the contactor opens on the next tick and the PWM is withdrawn."""
     r = _run("j1772_latch_button")
     for press in (r.input_at("pp_ohm", 480), r.input_at("pp_ohm", 480, 8000)):
@@ -132,7 +145,7 @@ def test_latch_released_lets_the_vehicle_charge_again_after_a_new_selftest():
 
 
 def test_type2_lock_is_confirmed_before_the_contactor_closes():
-    """J1772-NUMBERS: Type 2 socket lock: lock and confirm before closing (the bench lock travels 300 ms)."""
+    """docs/standards.md: Type 2 socket lock: lock and confirm before closing (the bench lock travels 300 ms)."""
     r = _run("type2_lock")
     plug = r.input_at("ev", "B")
     lock = r.first("lock", plug, locked=True)
@@ -145,7 +158,7 @@ def test_type2_lock_is_confirmed_before_the_contactor_closes():
 
 
 def test_type2_offers_the_cable_rating_when_it_is_below_the_installation_limit():
-    """J1772-NUMBERS Proximity: current limit = min(EVSE limit, cable limit): a 680 ohm (20 A) cable
+    """docs/standards.md Proximity: current limit = min(EVSE limit, cable limit): a 680 ohm (20 A) cable
     on a 32 A installation -> 20 A = 33.3 %."""
     r = _run("type2_lock")
     pwm = r.find("pilot", mode="pwm")[0]
@@ -153,7 +166,7 @@ def test_type2_offers_the_cable_rating_when_it_is_below_the_installation_limit()
 
 
 def test_type2_unlocks_within_5s_of_unplug_and_never_while_energised():
-    """J1772-NUMBERS Timing: unplug -> A: unlock a Type 2 socket lock within 5 s (the command comes
+    """docs/standards.md Timing: unplug -> A: unlock a Type 2 socket lock within 5 s (the command comes
     early enough for the 300 ms travel); the lock is never released while the contactor is closed."""
     r = _run("type2_lock")
     unplug = r.input_at("ev", "A")
@@ -167,7 +180,7 @@ def test_type2_unlocks_within_5s_of_unplug_and_never_while_energised():
 
 
 def test_d_is_refused_by_default():
-    """J1772-NUMBERS: D = EV needs ventilation; refused unless the site allows it (vent_required), never
+    """docs/standards.md: D = EV needs ventilation; refused unless the site allows it (vent_required), never
     energised in D; the vehicle can still charge in C afterwards."""
     r = _run("ventilation_refused")
     d = r.input_at("ev", "D")
@@ -179,7 +192,7 @@ def test_d_is_refused_by_default():
 
 
 def test_d_charges_when_ventilation_is_allowed():
-    """J1772-NUMBERS / settings ventilation: with ventilation the EVSE charges in D (D2), no fault, and
+    """docs/standards.md / settings ventilation: with ventilation the EVSE charges in D (D2), no fault, and
     D->B still opens within 100 ms (Table A.6)."""
     r = _run("ventilation_allowed")
     d = r.input_at("ev", "D")
@@ -196,7 +209,7 @@ def test_d_charges_when_ventilation_is_allowed():
 def test_over_temperature_halves_the_current_at_once_raises_it_after_5s_then_stops():
     """Settings temp_derate_c halves the current (restored 5 C below), temp_stop_c stops charging
     (over_temperature). A reduction applies on the next tick (no limit may be exceeded; the EV has 5 s to
-    follow); a rise waits until 5 s after the last change (J1772-NUMBERS: at most one change per 5 s)."""
+    follow); a rise waits until 5 s after the last change (docs/standards.md: at most one change per 5 s)."""
     r = _run("over_temperature_derate")
     pwm = [row for row in r.find("pilot") if row["mode"] == "pwm"]
     assert [row["amps"] for row in pwm] == [32, 16, 32, 16], pwm
@@ -231,7 +244,7 @@ def test_sleep_withdraws_the_pwm_and_an_ev_going_to_b_is_opened_within_100ms():
 
 
 def test_sleep_with_an_ev_that_ignores_it_opens_at_6s():
-    """J1772-NUMBERS Timing: PWM withdrawn, the EV stays in C: open under load at 6 s."""
+    """docs/standards.md Timing: PWM withdrawn, the EV stays in C: open under load at 6 s."""
     from host_tests.core_rig import WITHDRAW_MS
 
     r = FileRun(repo_path("scenarios/faults/ev_not_responding.json")).finish()

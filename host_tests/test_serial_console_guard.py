@@ -1,12 +1,16 @@
 # Issue 10: the Ctrl-C guard of the serial console (hw/serial_console.py): Ctrl-C may stop the firmware
 # only without a PIN, after `service`, or with the board's service button held after boot. boot.ctrl_c is
 # replaced for the test by one that records what the board's kbd_intr would be told. Plain asserts.
-from evse import iodata
-from evse.commands import Caller
-from evse.settings import Settings
-from hw import boot
-from hw.serial_console import SerialConsole
-from host_tests.fakes import FakeCharger
+from tools.vboard.run import setup_paths
+
+setup_paths()  # the board-side modules import time.ticks_ms: the virtual board's clock provides it
+
+from evse import iodata  # noqa: E402
+from evse.commands import Caller  # noqa: E402
+from evse.settings import Settings  # noqa: E402
+from hw import boot  # noqa: E402
+from hw.serial_console import SerialConsole  # noqa: E402
+from host_tests.fakes import FakeCharger  # noqa: E402
 
 
 class _Port:
@@ -74,10 +78,8 @@ def _check_guard(told):
 
 def test_the_esp32_service_button_pin_is_free_on_every_esp32_board_file():
     """port_esp32 reads GPIO0 (the DevKitC BOOT button) for the first 5 s: no esp32 board may wire it."""
-    from tools.vboard.run import board_names, load_board, setup_paths
-
-    setup_paths()  # the virtual board's esp32 module, which port_esp32 imports
     from hw import port_esp32
+    from tools.vboard.run import board_names, load_board
 
     for name in board_names():
         b = load_board(name)

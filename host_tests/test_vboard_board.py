@@ -187,3 +187,97 @@ def test_contactor_hold_pwm_after_pull_in_keeps_it_closed_and_still_opens_at_onc
     r.advance(8100)
     assert not r.bench.contactor.closed_contacts(8100) and r.k.pins[b.CONTACTOR].pwm is None
     assert '"closed": false' in lines[-2] or any('"t_ms": 8020, "event": "relay", "closed": false' in x for x in lines)
+
+
+def _charging(b, events=(), duration=20000, socket="tethered"):
+    sc = parse({"duration_ms": duration, "board": b.NAME, "settings": {"socket": socket},
+                "events": [{"t_ms": 1000, "ev": "C"}] + list(events)})
+    lines = []
+    return VRun(sc, lines.append, board=b), lines
+
+
+def test_the_trip_line_polarity_of_each_board_file_matches_the_documented_monitor_circuit():
+    """docs/hardware.md: the monitor's open-drain output lets go on a fault and the board's pull-up raises
+    the line: high = trip. Each board file must say so (GFCI_TRIP_ACTIVE_HIGH = True): healthy, the line is
+    low and nothing trips; a 30 mA leak raises it and the contactor opens."""
+    for name in ("pico", "esp32"):
+        b = load_board(name)
+        assert b.GFCI_TRIP_ACTIVE_HIGH is True, name
+        r, lines = _charging(b, [{"t_ms": 5000, "residual_ma": 30}])
+        r.advance(4000)
+        assert r.k.pins[b.GFCI_TRIP].level == 0, name  # the healthy module holds the line low
+        assert not r.app.hw.rcm.level() and r.app.io.relay and r.ch.faults == 0, name
+        r.advance(5000 + 560 + 5)  # the CCID20 signals 30 mA after 560 ms; it releases 10 ms after the leak stops
+        assert r.k.pins[b.GFCI_TRIP].level == 1, name  # tripped: the output let go, the pull-up raised it
+        assert r.app.hw.rcm.trips >= 1 and not r.app.io.relay, name
+        r.advance(7000)
+        assert any('"code": "gfci_trip"' in ln for ln in lines), name
+
+
+def test_a_board_file_with_the_wrong_trip_polarity_never_closes_the_contactor():
+    """Wired as documented but declared active-low, the firmware reads a permanent trip: the failure the
+    polarity test above guards against. It stays safe (contactor never closed), but it can never charge."""
+    b = load_board("pico")
+    b.GFCI_TRIP_ACTIVE_HIGH = False
+    r, lines = _charging(b)
+    r.advance(10000)
+    assert r.app.hw.rcm.level()  # a healthy module reads as tripped
+    assert not any('"closed": true' in ln for ln in lines)
+
+
+def test_a_type2_lock_on_an_h_bridge_gets_one_timed_pulse_per_move_never_both_inputs_on():
+    """boards/*.py LOCK_DRIVE / LOCK_DRIVE_B / LOCK_PULSE_MS: locking drives IN1 for LOCK_PULSE_MS, then both
+    inputs are off while the feedback switch holds "locked"; unplugging drives IN2 the same way."""
+    for name in ("pico", "esp32"):
+        b = load_board(name)
+        assert b.LOCK_DRIVE_B is not None and b.LOCK_PULSE_MS > 0, name
+        r, lines = _charging(b, [{"t_ms": 8000, "ev": "A"}], socket="type2")
+        k = r.k
+        fwd = lambda: k.active_out(b.LOCK_DRIVE, True)  # noqa: E731
+        back = lambda: k.active_out(b.LOCK_DRIVE_B, True)  # noqa: E731
+        on_fwd = []
+        on_back = []
+        t = 0
+        while t < 12000:
+            t += 10
+            r.advance(t)
+            if fwd():
+                on_fwd.append(t)
+            if back():
+                on_back.append(t)
+        assert k.lock_shorts == 0, name
+        for on in (on_fwd, on_back):  # one pulse each way, LOCK_PULSE_MS long (to the 10 ms step)
+            assert on and on[-1] - on[0] <= b.LOCK_PULSE_MS and on[-1] - on[0] >= b.LOCK_PULSE_MS - 20, (name, on)
+            assert len(on) == (on[-1] - on[0]) // 10 + 1, (name, on)  # one unbroken pulse
+        assert on_fwd[0] < 2000 < 8000 < on_back[0], (name, on_fwd[0], on_back[0])
+        assert any('"closed": true' in ln for ln in lines), name  # it locked, confirmed, and charged
+        assert not any("lock_failed" in ln for ln in lines), name
+
+
+def test_a_lock_pulse_shorter_than_the_actuator_travel_fails_safe():
+    """An actuator driven for less than its travel stops short of the end: the lock never confirms, the
+    contactor never closes, and lock_failed says why."""
+    b = load_board("pico")
+    b.LOCK_PULSE_MS = 100  # the bench's actuator needs 300 ms
+    r, lines = _charging(b, socket="type2")
+    r.advance(6000)
+    assert any('"code": "lock_failed"' in ln for ln in lines)
+    assert not any('"closed": true' in ln for ln in lines)
+
+
+def test_a_module_with_a_level_test_input_gets_a_steady_high_during_the_self_test():
+    """GFCI_TEST_HZ = 0 (modules such as the RCM14-03 take a level on their test input, not a 60 Hz square
+    on a winding): the self-test holds the pin fully on, the monitor trips, the self-test passes."""
+    b = load_board("pico")
+    b.GFCI_TEST_HZ = 0
+    r, lines = _charging(b)
+    seen = []
+    t = 0
+    while t < 3000:
+        t += 1
+        r.advance(t)
+        pw = r.k.pins[b.GFCI_TEST].pwm
+        if pw is not None and pw.duty:
+            seen.append(pw.duty)
+    assert seen and set(seen) == {65535}, set(seen)
+    assert any('"event": "selftest"' in ln for ln in lines) and any('"closed": true' in ln for ln in lines)

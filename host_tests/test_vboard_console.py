@@ -43,6 +43,10 @@ def board(tmp_path):
         path, flash = v[0], v[1]
         p = make("deploy", "BOARD=pico", "PORT=" + path)
         assert p.returncode == 0 and "deploy: done" in p.stdout, p.stdout
+        # The reset at the end of the deploy loses what is sent while the board restarts, as a board's USB
+        # serial does: wait until the firmware answers.
+        ok, p = _until(lambda: (lambda p: (p.returncode == 0, p))(evsectl(path, "--json", "status")), 20)
+        assert ok, (p.stdout, p.stderr)
         yield path, flash
 
 

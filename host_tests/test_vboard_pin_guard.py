@@ -25,6 +25,17 @@ def _talk(port, data, want, seconds=10):
     return seen
 
 
+def _ready(port, seconds=30):
+    """Press Enter until the firmware's console answers with its prompt (it discards what came before)."""
+    with serial.Serial(port, 115200, timeout=0.5, exclusive=True) as s:
+        seen = b""
+        end = time.time() + seconds
+        while b"evse> " not in seen and time.time() < end:
+            s.write(b"\r")
+            seen += s.read(256)
+    assert b"evse> " in seen, seen
+
+
 def _mpremote_exec(port, code, timeout=30):
     return subprocess.run([ROOT + "/.venv/bin/mpremote", "connect", port, "resume", "exec", code], cwd=ROOT,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
@@ -36,6 +47,7 @@ def test_with_a_pin_ctrl_c_keeps_charging_until_service_mode(tmp_path):
         path, flash = v[0], v[1]
         p = make("deploy", "BOARD=pico", "PORT=" + path)
         assert p.returncode == 0 and "deploy: done" in p.stdout, p.stdout
+        _ready(path)
         out = _talk(path, b"\r\nset pin 1234\r\nsave\r\n", b"OK staged")  # charging: staged
         assert b"OK pin=****" in out, out
         out = _talk(path, b"\x03\x03\r\n", b"ERR 8")  # Ctrl-C: a byte for the console, not a stop

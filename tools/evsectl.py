@@ -1,6 +1,9 @@
 # evsectl: talk to a running charger over its USB serial console (pyserial), or to a virtual board's
-# pseudo-terminal the same way. Usage: evsectl --port PORT status|get|set|settings|watch|faults|log [--json]
+# pseudo-terminal the same way. Usage: evsectl --port PORT [--pin PIN] [--json] COMMAND ...
+# Each command is three round trips (json mode on, the command, text mode back) and no waiting beyond
+# the board's answers: well under 0.5 s on a board or a virtual board.
 import argparse
+import collections
 import errno
 import json
 import sys
@@ -14,8 +17,18 @@ USAGE_EPILOG = """commands:
   watch                  a live view of state, pilot, current and faults (Ctrl-C stops)
   faults                 active faults and the fault history
   log                    the last charging sessions
+  enable | disable       allow charging / refuse it (the pilot shows -12 V, state F)
+  sleep                  pause: no current offered (steady +12 V) until enable
+  reset                  service reset of latched faults
+  selftest               run the residual-current self-test now (contactor open only)
+  save                   save the current settings to flash
+  diag                   live measured values (pilot mV, PP, raw ADC counts, senses, trip line, ...)
+With a PIN set on the board, give --pin PIN for the commands that change something.
 """
 ANSWER_S = 3.0  # a board that has not answered within this is not running the firmware
+TEMP_NOISE_DC = 10  # watch: a temperature change under 1.0 C is sensor noise (the MCP9700's +-1 C over its
+#                     range; the ADC's LSB is ~0.1 C), not a change worth a line
+PLAIN = ("enable", "disable", "sleep", "reset", "selftest", "save", "diag")  # sent as they are
 
 
 class CtlError(Exception):
@@ -52,6 +65,7 @@ class Link:
         self.ser = ser
         self.answer_s = answer_s
         self._buf = b""
+        self.round_trips = 0  # lines sent that waited for an answer (tests count them)
 
     def _lines(self, deadline):
         while time.monotonic() < deadline:
@@ -63,16 +77,17 @@ class Link:
                 yield line.strip(b"\r").decode("utf-8", "replace")
 
     def ask(self, command):
-        """Send one command line, return the decoded JSON reply (a dict with "ok")."""
+        """Send one command line, return the decoded JSON reply (a dict with "ok", in the board's key order)."""
         self.ser.write(command.encode() + b"\r\n")
         self.ser.flush()
+        self.round_trips += 1
         deadline = time.monotonic() + self.answer_s
         seen = []
         for line in self._lines(deadline):
             s = line.strip()
             if s.startswith("{"):
                 try:
-                    obj = json.loads(s)
+                    obj = json.loads(s, object_pairs_hook=collections.OrderedDict)
                 except ValueError:
                     continue
                 if isinstance(obj, dict) and "ok" in obj:
@@ -93,10 +108,15 @@ class Link:
             raise CtlError("evsectl: the console refused json mode: %s" % r.get("error"))
 
     def stop(self):
-        """Back to text replies for the next person at a terminal."""
+        """Back to text replies for the next person at a terminal. The answer is a text line, not JSON:
+        wait for that line (one round trip), not for a JSON reply that never comes."""
         try:
-            self.ask("text")
-        except CtlError:
+            self.ser.write(b"text\r\n")
+            self.ser.flush()
+            self.round_trips += 1
+            for _line in self._lines(time.monotonic() + self.answer_s):
+                return
+        except Exception:  # the board went away meanwhile: nothing left to restore
             pass
 
 
@@ -126,7 +146,7 @@ def status_line(r):
 
 def _print_reply(r, as_json, text):
     if as_json:
-        print(json.dumps(r, sort_keys=True))
+        print(json.dumps(r))  # the board's key order (docs/console.md lists it)
     elif not r.get("ok"):
         print(_fail(r))
     else:
@@ -183,10 +203,40 @@ def _log_text(r):
     return "\n".join(out)
 
 
+def _plain_text(r):
+    """A reply to enable/disable/.../diag as text: OK, then its fields in the board's order."""
+    rows = ["OK"]
+    for k in r:
+        if k != "ok":
+            v = r[k]
+            rows.append("  %-18s %s" % (k, json.dumps(v) if isinstance(v, (dict, list)) else v))
+    return "\n".join(rows) if len(rows) > 1 else "OK"
+
+
+def watch_key(r):
+    """What makes a watch line new: every status field but the uptime, and the temperature only to the
+    degree (TEMP_NOISE_DC); the caller keeps the last printed temperature to compare against."""
+    return tuple((k, r[k]) for k in r if k not in ("uptime_s", "temp_dc"))
+
+
+def _temp_moved(t, last):
+    if t is None or last is None:
+        return t is not last
+    return abs(t - last) >= TEMP_NOISE_DC
+
+
 def run(args, link, out=sys.stdout):
     """Carry out one command on an open link; return the exit status."""
     cmd = args.command
-    if cmd == "status":
+    if args.pin is not None:
+        r = link.ask("unlock %s" % args.pin)
+        if not r.get("ok"):
+            _print_reply(r, args.json, str)
+            return 1
+    if cmd in PLAIN:
+        r = link.ask(cmd)
+        _print_reply(r, args.json, _plain_text)
+    elif cmd == "status":
         r = link.ask("status")
         _print_reply(r, args.json, status_line)
     elif cmd == "get":
@@ -209,16 +259,19 @@ def run(args, link, out=sys.stdout):
     elif cmd == "watch":
         n = 0
         last = None
+        last_temp = None
         try:
             while args.count is None or n < args.count:
                 r = link.ask("status")
-                if args.json:
-                    print(json.dumps(r, sort_keys=True))
-                else:
-                    line = time.strftime("%H:%M:%S ") + status_line(r)
-                    if line[9:] != last:
-                        print(line)
-                        last = line[9:]
+                key = watch_key(r)
+                temp = r.get("temp_dc")
+                if key != last or _temp_moved(temp, last_temp):  # a real change, not the clock or noise
+                    last = key
+                    last_temp = temp
+                    if args.json:
+                        print(json.dumps(r))
+                    else:
+                        print(time.strftime("%H:%M:%S ") + status_line(r))
                 sys.stdout.flush()
                 n += 1
                 if args.count is None or n < args.count:
@@ -236,7 +289,10 @@ def parser():
                    "/dev/pts/N, or a pyserial URL such as socket://host:port")
     p.add_argument("--json", action="store_true", help="print the board's JSON replies")
     p.add_argument("--timeout", type=float, default=ANSWER_S, help="seconds to wait for an answer")
+    p.add_argument("--pin", default=None, help="the board's console PIN: sends 'unlock PIN' first")
     sub = p.add_subparsers(dest="command", required=True)
+    for name in PLAIN:
+        sub.add_parser(name)
     sub.add_parser("status")
     g = sub.add_parser("get")
     g.add_argument("name")

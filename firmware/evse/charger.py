@@ -15,7 +15,7 @@ from .calibration import GAIN_ONE, apply_mv
 
 TICK_MS = const(10)  # control period on the boards and on the bench
 
-# IEC 61851-1 Table A.6 (J1772-NUMBERS "Timing"), each enforced below:
+# IEC 61851-1 Table A.6 (docs/standards.md "Timing"), each enforced below:
 CLOSE_WITHIN_MS = const(3000)  # seq 4 (B2->C2): close within 3 s; the self-test fits well inside
 OPEN_WITHIN_MS = const(100)  # seq 7-9 (C->B/A/E/F): open within 100 ms; we open on the tick the
 #                              filtered reading changes, i.e. within DEBOUNCE_MS + TICK_MS = 30 ms
@@ -373,7 +373,7 @@ class Charger:
             io.lock = False
         lock_ok = cfg.socket != SOCKET_TYPE2 or (io.lock and io.lock_ok)
 
-        # Contactor: closes only when every condition holds (J1772-NUMBERS; the property tests).
+        # Contactor: closes only when every condition holds (docs/standards.md; the property tests).
         can_close = (
             pilot == PILOT_PWM and ready and self.diode_seen and io.ground and not self.faults
             and lock_ok and not self.latch_pressed
@@ -393,7 +393,7 @@ class Charger:
                 io.relay = False
         elif can_close and live != 1:
             # (A load side still live under an open command is a weld being timed: closing on it would
-            # re-energise a welded contactor and hide the weld. J1772-NUMBERS "Ground and contactor".)
+            # re-energise a welded contactor and hide the weld. docs/standards.md "Ground and contactor".)
             if self.rcd.phase == RCD_PASSED:
                 io.relay = True  # the pass is dropped below: it serves this close only
                 self.closes += 1

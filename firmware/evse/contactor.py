@@ -2,7 +2,7 @@
 from .compat import const
 from .pilot import since
 
-# Commanded open but the load side still live for > 1 s: welded (J1772-NUMBERS "Ground and
+# Commanded open but the load side still live for > 1 s: welded (docs/standards.md "Ground and
 # contactor", tag S). Latched; never re-energise before a service reset.
 WELD_MS = const(1000)
 # Commanded closed but the load side stays dead: fails to close. The 1 s is ours (tag I): pull-in

@@ -12,7 +12,7 @@ NO_CHARGE = const(-1)
 DIGITAL = const(-2)
 DUTY_ERROR = const(-3)
 
-# Changes of the advertised current: at most one every 5 s (IEC 61851-1 A.2.2 / J1772-NUMBERS).
+# Changes of the advertised current: at most one every 5 s (IEC 61851-1 A.2.2; docs/standards.md).
 CHANGE_INTERVAL_MS = const(5000)
 
 

@@ -11,7 +11,7 @@ PS_F = const(5)  # -12 V on the high plateau: only the EVSE may drive this
 PS_INVALID = const(6)  # outside every window: pilot fault
 READING_NAMES = ("A", "B", "C", "D", "E", "F", "invalid")
 
-# One threshold table, top down (J1772-NUMBERS "State windows", IEC 61851-1 Table A.4).
+# One threshold table, top down (docs/standards.md "State windows", IEC 61851-1 Table A.4).
 # Row i covers _BOUND[i] <= mV < _BOUND[i-1]. Where _UPPER[i] != _LOWER[i] the row is a hysteresis
 # band: the previous state is kept if it is one of the two, otherwise the nearer half wins.
 _BOUND = (13001, 11000, 10000, 8000, 7000, 5000, 4000, 2000, -1000, -2000, -10000, -11000, -13000)
@@ -21,10 +21,10 @@ _TOP = const(20000)  # upper edge used for the midpoint of the first row
 
 # Filter: the believed state must be absent from the readings this long before a new one is believed.
 # 20 pulses at 1 kHz; with a 10 ms control tick the worst case is 30 ms, inside IEC 61851-1's 50 ms
-# detection bound, and a 200 ms C pulse is still reported (J1772-NUMBERS "Timing": state detection).
+# detection bound, and a 200 ms C pulse is still reported (docs/standards.md "Timing": state detection).
 DEBOUNCE_MS = const(20)
 
-# Diode check (J1772-NUMBERS, tag N): while PWM runs the low plateau must reach -12 V,
+# Diode check (docs/standards.md, tag N): while PWM runs the low plateau must reach -12 V,
 # accepted -12.6 .. -11.4 V. Anything higher means the EV's diode is missing or shorted.
 LOW_OK_MAX_MV = const(-11400)
 LOW_OK_MIN_MV = const(-12600)  # below this the generator itself is out of tolerance

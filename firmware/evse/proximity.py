@@ -2,7 +2,7 @@
 from .compat import const
 from .iodata import PP_OPEN
 
-# IEC 61851-1 Table B.2 / IEC 62196 (J1772-NUMBERS "Proximity pilot", tag S). Rows top down:
+# IEC 61851-1 Table B.2 / IEC 62196 (docs/standards.md "Proximity pilot", tag S). Rows top down:
 # a resistance at or above _RC_BOUND[i] (and below the row above) codes _RC_MA[i]. Readings between
 # two nominal ranges take the lower ampacity; above 4.5 kOhm there is no cable.
 # 100 Ohm codes 63 A three-phase or 70 A single-phase: we take 63 A, the lower, for both.
@@ -22,7 +22,7 @@ def type2_cable_ma(ohm):
     return 0
 
 
-# J1772 / Type 1 latch, seen by an EVSE that senses PP on its tethered cable (J1772-NUMBERS, tag S):
+# J1772 / Type 1 latch, seen by an EVSE that senses PP on its tethered cable (docs/standards.md, tag S):
 # S3 closed -> 150 Ohm, release button pressed -> 150 + 330 = 480 Ohm. The windows around the two
 # nominal values are ours (tag I): wide enough for resistor and ADC tolerance, disjoint.
 LATCH_ENGAGED = const(0)

@@ -2,7 +2,7 @@
 from .compat import const
 from .pilot import since
 
-# Self-test before every contactor close (UL 2231-2; J1772-NUMBERS "Residual current", tag S):
+# Self-test before every contactor close (UL 2231-2; docs/standards.md "Residual current", tag S):
 # drive the test winding, the monitor must signal, then release once the drive stops.
 SELFTEST_SETTLE_MAX_MS = const(500)  # signal must be quiet before the test starts (tag I)
 SELFTEST_DRIVE_MAX_MS = const(1000)  # "test current for up to ~1 s" (tag S)

@@ -52,7 +52,7 @@ class App:
         # Outputs first: whatever the bookkeeping below does, the pilot and the contactor already obey.
         pilot.apply(io.pilot, io.duty)
         hw.contactor.set(io.relay, now)
-        hw.lock.set(io.lock)
+        hw.lock.set(io.lock, now)
         hw.rcm.test(io.rcd_test)
         if hw.led is not None:
             st = self.charger.state
@@ -89,7 +89,7 @@ class App:
 
     def idle_until(self, now):
         """Like Charger.idle_until, for the whole firmware: what the virtual board may skip."""
-        if self.hw.contactor.pending(now):
+        if self.hw.contactor.pending(now) or self.hw.lock.pending(now):
             return -1
         return self.charger.idle_until(now)
 

@@ -3,7 +3,7 @@ from .afe import Afe
 from .contactor import Contactor
 from .lock import SocketLock
 from .pilot_pwm import PilotPwm
-from .rcm import Rcm
+from .rcm import LEVEL_CARRIER_HZ, Rcm
 from .sampler import Sampler
 
 
@@ -74,10 +74,13 @@ class Hw:
 
         trip_pin = Pin(board.GFCI_TRIP, Pin.IN)
         trip = Signal(trip_pin, invert=not board.GFCI_TRIP_ACTIVE_HIGH)
-        test_pwm = PWM(Pin(board.GFCI_TEST, Pin.OUT, value=0), freq=board.GFCI_TEST_HZ, duty_u16=0)
+        test_pwm = PWM(Pin(board.GFCI_TEST, Pin.OUT, value=0), freq=board.GFCI_TEST_HZ or LEVEL_CARRIER_HZ,
+                       duty_u16=0)
         self.rcm = Rcm(trip, test_pwm, board.GFCI_TEST_HZ, self.contactor, charger)
+        back = getattr(board, "LOCK_DRIVE_B", None)  # an H-bridge's unlock input; absent: a level drive
         self.lock = SocketLock(sig_out(board.LOCK_DRIVE, True),
-                               sig_in(board.LOCK_FEEDBACK, board.LOCK_FEEDBACK_ACTIVE_HIGH))
+                               sig_in(board.LOCK_FEEDBACK, board.LOCK_FEEDBACK_ACTIVE_HIGH),
+                               sig_out(back, True), getattr(board, "LOCK_PULSE_MS", 0) if back is not None else 0)
         self.ground = sig_in(board.GROUND_SENSE, board.GROUND_SENSE_ACTIVE_HIGH)
         self.led = Pin(board.LED, Pin.OUT, value=0) if board.LED is not None else None
 

@@ -1,8 +1,11 @@
 # Residual-current monitor: the trip input is a pin IRQ whose handler opens the contactor itself and flags
-# the trip for the core; the self-test drives the test winding with a ~60 Hz square wave from a PWM.
+# the trip for the core; the self-test drives the test winding with a ~60 Hz square wave from a PWM, or
+# holds a steady level on a module's test input (test_hz 0: modules such as the RCM14-03).
 from evse.compat import const
 
 _HALF = const(32768)  # duty_u16() for a 50 % square wave
+_FULL = const(65535)  # duty_u16() for a steady high level
+LEVEL_CARRIER_HZ = const(1000)  # the PWM's frequency when it only holds a level (any will do)
 
 
 class Rcm:
@@ -13,7 +16,8 @@ class Rcm:
         self._open = contactor.open_now  # bound methods, made once for the ISR
         self._flag = charger.rcd_irq
         self._test = test_pwm
-        test_pwm.freq(test_hz)
+        self._on = _HALF if test_hz else _FULL
+        test_pwm.freq(test_hz or LEVEL_CARRIER_HZ)
         test_pwm.duty_u16(0)
         self.testing = False
         self.trips = 0  # ISR entries that found the trip output active
@@ -31,7 +35,7 @@ class Rcm:
         return self._trip() == 1
 
     def test(self, on):
-        """Drive the test winding (about 60 Hz square) while on."""
+        """Drive the test winding (about 60 Hz square), or hold the test input high, while on."""
         if on != self.testing:
             self.testing = on
-            self._test.duty_u16(_HALF if on else 0)
+            self._test.duty_u16(self._on if on else 0)

@@ -114,10 +114,14 @@ class SerialConsole:
 
     async def housekeeping(self):
         """Slow work off the control path: a sign of life for the watchdog (App.beat) every BEAT_MS, and
-        the rare flash writes (history, a staged settings save) only while the contactor is open."""
+        the rare flash writes (history, a staged settings save) only while the contactor is open. The
+        first one, at boot, stores this boot's number: otherwise a board that reboots with nothing to log
+        would call every boot "boot 1" (one write per boot; the contactor is open while a board boots)."""
         import asyncio
         from time import ticks_ms  # here: CPython's time has it only under the virtual board
 
+        self.history.pending = True
+        self.history.flush()
         waited = 0
         while waited < _SERVICE_WINDOW_MS and not self.service_button:
             await asyncio.sleep_ms(_SERVICE_POLL_MS)

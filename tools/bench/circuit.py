@@ -1,7 +1,7 @@
 # Control pilot and proximity circuits as resistor networks: node voltages in mV, integer math.
 from evse.iodata import NO_SAMPLE, PILOT_N12, PILOT_P12, PILOT_PWM
 
-# Control pilot (SAE J1772 / IEC 61851-1 Annex A, figures in docs J1772-NUMBERS.md).
+# Control pilot (SAE J1772 / IEC 61851-1 Annex A, figures in docs/standards.md).
 GEN_MV = 12000  # generator plateau, +-12 V (each within 5 %)
 R1_OHM = 1000  # EVSE source resistor (970..1030 ohm)
 DIODE_MV = 700  # forward drop of the EV's diode (silicon, typical)

@@ -9,22 +9,39 @@ from evse.iodata import TEMP_NONE
 PULL_IN_MS = 25  # coil energised -> main contacts closed
 DROP_OUT_MS = 15  # coil released -> main contacts open
 
-# Residual current. AC: UL 2231-2 CCID20 threshold with the UL 943 inverse-time curve.
+# Residual current, AC, two monitors a scenario can choose ("monitor", docs/scenarios.md):
+# "ccid20" (default): UL 2231-2 CCID20 threshold with the UL 943 inverse-time curve (S): 30 mA -> 560 ms.
 AC_THRESHOLD_MA = 20
 CURVE_REF_MA = 20  # T = (CURVE_REF_MA / I) ** CURVE_EXP seconds (UL 943: 264 mA -> 25 ms)
 CURVE_EXP = 1.43
 MIN_TRIP_MS = 10  # floor of the curve for very large currents
+# "iec30": a 30 mA general-type RCD as IEC 61008-1 / 61009-1 bound it (S): at the rated 30 mA within
+# 300 ms, at 2x within 150 ms, at 5x within 40 ms. Modelled at those limits (the slowest allowed); a
+# real one may trip from 15 mA (half the rating), which the model leaves out: it trips at 30 mA.
+IEC_THRESHOLD_MA = 30
+IEC_STEPS = ((150, 40), (60, 150), (30, 300))  # (from mA, trip ms), largest current first
+MONITORS = ("ccid20", "iec30")
 # DC: IEC 62955 RDC-DD removes supply at >= 6 mA smooth DC; the 100 ms delay is ASSUMED.
 DC_THRESHOLD_MA = 6
 DC_TRIP_MS = 100
 TEST_TRIP_MS = 20  # self-test: the injected test current is far above threshold
 RELEASE_MS = 10  # trip output falls this long after the last cause is gone
+# The monitor module's trip output as wired on the reference boards (docs/hardware.md): an open-drain
+# output that conducts while all is well and lets go on a fault, with a pull-up on the board, so the line
+# is high on a trip. The virtual board drives the pin from this, not from the board file's flag, so a
+# board file that disagrees with the circuit reads a permanent trip there, as it would on the bench.
+TRIP_LINE_HIGH_ON_TRIP = True
 
 LOCK_TRAVEL_MS = 300  # socket lock actuator travel, both directions (ASSUMED)
 
 
-def ac_trip_ms(residual_ma):
-    """Trip time (ms) of the AC curve for residual_ma, or None below the threshold."""
+def ac_trip_ms(residual_ma, monitor="ccid20"):
+    """Trip time (ms) of the monitor's AC curve for residual_ma, or None below its threshold."""
+    if monitor == "iec30":
+        for ma, ms in IEC_STEPS:
+            if residual_ma >= ma:
+                return ms
+        return None
     if residual_ma < AC_THRESHOLD_MA:
         return None
     t = int(1000.0 * (CURVE_REF_MA / residual_ma) ** CURVE_EXP + 0.5)
@@ -92,7 +109,8 @@ class ResidualMonitor:
     call update(t) (or set_inputs) so its timer starts at t.
     """
 
-    def __init__(self):
+    def __init__(self, monitor="ccid20"):
+        self.monitor = monitor  # the AC curve: one of MONITORS
         self.residual_ma = 0
         self.residual_dc_ma = 0
         self.test_drive = False
@@ -107,7 +125,7 @@ class ResidualMonitor:
         if self.dead:
             return None
         if i == 0:
-            return ac_trip_ms(self.residual_ma)
+            return ac_trip_ms(self.residual_ma, self.monitor)
         if i == 1:
             return DC_TRIP_MS if self.residual_dc_ma >= DC_THRESHOLD_MA else None
         return TEST_TRIP_MS if self.test_drive else None
@@ -183,31 +201,40 @@ class ResidualMonitor:
 
 
 class SocketLock:
-    """Type 2 socket lock actuator with feedback. Flag: jammed (never confirms locked)."""
+    """Type 2 socket lock actuator with a "locked" feedback switch. Flag: jammed (never confirms locked).
+    It moves only while driven, LOCK_TRAVEL_MS from end to end: command() is a level drive (held on or
+    off), drive() an H-bridge (+1 towards locked, -1 back, 0 off: it stays where it stopped, so a pulse
+    shorter than the travel leaves it short of the end). The switch closes at the locked end and opens
+    once it is back at the unlocked end."""
 
     def __init__(self):
         self.jammed = False
-        self._cmd = False
-        self._cmd_ms = 0
+        self._dir = 0  # -1, 0, +1: the direction it is driven in now
+        self._pos = 0  # ms of travel from the unlocked end (0) towards locked (LOCK_TRAVEL_MS)
+        self._t = 0
         self._locked = False
 
     def update(self, now_ms):
         """Settle the actuator up to now_ms."""
-        if now_ms < self._cmd_ms + LOCK_TRAVEL_MS:
-            return
-        if self._cmd:
-            if not self.jammed:
-                self._locked = True
-        else:
+        if now_ms > self._t:
+            if self._dir:
+                p = self._pos + self._dir * (now_ms - self._t)
+                self._pos = 0 if p < 0 else LOCK_TRAVEL_MS if p > LOCK_TRAVEL_MS else p
+            self._t = now_ms
+        if self._pos >= LOCK_TRAVEL_MS and not self.jammed:
+            self._locked = True
+        elif self._pos <= 0:
             self._locked = False
 
-    def command(self, lock, now_ms):
-        """Drive towards locked (True) or unlocked (False) at now_ms."""
+    def drive(self, direction, now_ms):
+        """H-bridge: +1 drives towards locked, -1 towards unlocked, 0 leaves it where it is, from now_ms."""
         self.update(now_ms)
-        lock = bool(lock)
-        if lock != self._cmd:
-            self._cmd = lock
-            self._cmd_ms = now_ms
+        self._dir = direction
+        self.update(now_ms)
+
+    def command(self, lock, now_ms):
+        """Level drive: towards locked (True) or unlocked (False) from now_ms, until told otherwise."""
+        self.drive(1 if lock else -1, now_ms)
 
     def locked(self, now_ms):
         """Feedback: True when the lock confirms locked."""
@@ -217,8 +244,10 @@ class SocketLock:
     def next_change_ms(self, now_ms):
         """When the feedback next changes by itself, or None."""
         self.update(now_ms)
-        if self._cmd != self._locked and not (self._cmd and self.jammed):
-            return _later(self._cmd_ms + LOCK_TRAVEL_MS, now_ms)
+        if self._dir > 0 and not self._locked and not self.jammed:
+            return _later(now_ms + LOCK_TRAVEL_MS - self._pos, now_ms)
+        if self._dir < 0 and self._locked:
+            return _later(now_ms + self._pos, now_ms)
         return None
 
 

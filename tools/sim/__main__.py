@@ -3,6 +3,22 @@
 import sys
 
 USAGE = "usage: python3 -m tools.sim SCENARIO.json [--trace FILE] [--micropython] [--pretty]"
+HELP = USAGE + """
+
+Runs a scenario (docs/scenarios.md) on the virtual board, or on the bench with "board": "bench", in
+virtual time, and prints its trace as JSON lines.
+
+options:
+  --trace FILE    write the trace to FILE (with --pretty: the timeline still goes to stdout)
+  --micropython   run it on the MicroPython unix port (.venv/bin/micropython): the same trace, byte for byte
+  --pretty        print a readable timeline instead of JSON lines
+  -h, --help      show this text and exit
+"""
+_EPIPE = 32  # errno of a write to a closed pipe (python -m tools.sim ... | head)
+
+
+class UsageError(Exception):
+    pass
 
 
 def _root():
@@ -12,23 +28,32 @@ def _root():
 
 
 def _args(argv):
+    """Options as a dict, None for --help; UsageError saying what is wrong."""
     opts = {"trace": None, "micropython": False, "pretty": False, "path": None}
     i = 0
     while i < len(argv):
         a = argv[i]
-        if a == "--trace" and i + 1 < len(argv):
+        if a in ("-h", "--help"):
+            return None
+        if a == "--trace":
+            if i + 1 >= len(argv):
+                raise UsageError("--trace needs a file name")
             opts["trace"] = argv[i + 1]
             i += 1
         elif a == "--micropython":
             opts["micropython"] = True
         elif a == "--pretty":
             opts["pretty"] = True
-        elif a.startswith("-") or opts["path"] is not None:
-            return None
+        elif a.startswith("-") and a != "-":
+            raise UsageError("unknown option " + a)
+        elif opts["path"] is not None:
+            raise UsageError("one scenario at a time (got %s and %s)" % (opts["path"], a))
         else:
             opts["path"] = a
         i += 1
-    return opts if opts["path"] else None
+    if opts["path"] is None:
+        raise UsageError("no scenario file given")
+    return opts
 
 
 def _on_micropython(root, opts):
@@ -42,6 +67,13 @@ def _on_micropython(root, opts):
         return 2
     env = dict(os.environ)
     env["MICROPYPATH"] = os.pathsep.join((".frozen", root, os.path.join(root, "firmware")))  # .frozen: asyncio
+    from tools.sim.scenario import load, ScenarioError
+
+    try:
+        load(opts["path"])  # here first: CPython's json says where a file is broken, MicroPython's does not
+    except ScenarioError as e:
+        sys.stderr.write("error: " + str(e.args[0]) + "\n")
+        return 2
     cmd = [exe, "-X", "heapsize=4M", "-m", "tools.sim", opts["path"]]
     if opts["trace"]:
         cmd += ["--trace", opts["trace"]]
@@ -51,15 +83,44 @@ def _on_micropython(root, opts):
     if p.returncode == 0:
         from tools.sim.pretty import render
 
-        sys.stdout.write(render(p.stdout.splitlines()))
+        lines = p.stdout.splitlines()
+        if opts["trace"]:  # the trace went to the file, not to stdout: the timeline is made from it
+            with open(opts["trace"]) as f:
+                lines = f.read().splitlines()
+        sys.stdout.write(render(lines))
     return p.returncode
 
 
 def main(argv):
-    opts = _args(argv)
-    if opts is None:
-        sys.stderr.write(USAGE + "\n")
+    """The command line; a reader that goes away (a pipe into head) ends it quietly."""
+    try:
+        return _main(argv)
+    except OSError as e:  # BrokenPipeError on CPython; OSError(EPIPE) on MicroPython
+        if (e.args[0] if e.args else None) != _EPIPE:
+            raise
+        _quiet_stdout()
+        return 1
+
+
+def _quiet_stdout():
+    # CPython flushes stdout again at exit and would report the broken pipe there: point it at /dev/null.
+    try:
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):
+        pass  # MicroPython: nothing is buffered
+
+
+def _main(argv):
+    try:
+        opts = _args(argv)
+    except UsageError as e:
+        sys.stderr.write("error: %s\n%s\n(python3 -m tools.sim --help lists the options)\n" % (e.args[0], USAGE))
         return 2
+    if opts is None:
+        sys.stdout.write(HELP)
+        return 0
     root = _root()
     if sys.implementation.name != "micropython":
         if root + "/firmware" not in sys.path:

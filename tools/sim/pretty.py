@@ -26,15 +26,15 @@ def _clock(ms):
 
 def render(lines):
     """Trace lines (JSON text) -> a table as one string."""
-    st = {"state": "?", "pilot": "?", "relay": "open"}
+    st = {"state": "?", "pilot": "?", "relay": "open", "live": None}
     rows = []
     cur_t = None
     notes = []
 
     def flush():
         if cur_t is not None:
-            rows.append("%s  %-5s %-17s %-8s %s" % (_clock(cur_t), st["state"], st["pilot"], st["relay"],
-                                                    "; ".join(notes)))
+            rows.append("%s  %-5s %-17s %-13s %s" % (_clock(cur_t), st["state"], st["pilot"], _contactor(st),
+                                                     "; ".join(notes)))
 
     for raw in lines:
         if not raw.strip():
@@ -54,6 +54,8 @@ def render(lines):
                 st["pilot"] = e["mode"]
         elif kind == "relay":
             st["relay"] = "CLOSED" if e["closed"] else "open"
+        elif kind == "load":
+            st["live"] = e["live"]
         elif kind == "fault":
             notes.append("FAULT %s%s (%s)" % (e["code"], ", latched" if e["latched"] else "",
                                              _FAULT_HINT.get(e["code"], "")))
@@ -72,5 +74,15 @@ def render(lines):
         elif kind == "console":
             notes.append("console %r -> %r" % (e["in"], e["out"]))
     flush()
-    head = "%10s  %-5s %-17s %-8s %s" % ("time", "state", "pilot", "contactor", "what happened")
+    head = "%10s  %-5s %-17s %-13s %s" % ("time", "state", "pilot", "contactor", "what happened")
     return "\n".join([head, "-" * 78] + rows) + "\n"
+
+
+def _contactor(st):
+    """The command, and beside it what the load-side sense reads when the two disagree: a weld reads
+    "open (LIVE)", a contactor that does not close "CLOSED (dead)" (also for its pull-in, a few ms)."""
+    cmd = st["relay"]
+    live = st["live"]
+    if live is None or live == (cmd == "CLOSED"):
+        return cmd
+    return cmd + (" (LIVE)" if live else " (dead)")

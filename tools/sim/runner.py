@@ -2,7 +2,7 @@
 from evse import faults as F
 from evse.charger import Charger, TICK_MS
 from evse.duty import fmt_tenths
-from evse.iodata import IO, Config, STATE_NAMES, PILOT_NAMES, PILOT_PWM, TEMP_NONE
+from evse.iodata import IO, Config, STATE_NAMES, PILOT_NAMES, PILOT_PWM, RELAY_V_NONE, TEMP_NONE
 from evse.jsonfmt import string as jstr
 from evse.settings import Settings
 from evse.console import Console
@@ -36,7 +36,7 @@ def amps(ma):
 class Bench:
     """The hardware around the core: pilot circuit and front end, PP, contactor, monitor, lock, PE, sensor."""
 
-    def __init__(self, seed, socket, pp_sense):
+    def __init__(self, seed, socket, pp_sense, monitor="ccid20"):
         self.afe = AFE(Prng(seed))
         self.ev_ohm = None
         self.ev_diode = True
@@ -52,7 +52,7 @@ class Bench:
         self.residual_ma = 0  # what the vehicle side would leak with the contactor closed
         self.residual_dc_ma = 0
         self.contactor = Contactor()
-        self.rcm = ResidualMonitor()
+        self.rcm = ResidualMonitor(monitor)
         self.lock = SocketLock()
 
     def apply(self, key, v, now):
@@ -140,6 +140,7 @@ class Tracer:
         self.pilot = -1
         self.duty = -1
         self.relay = None
+        self.load = None  # the load-side sense as last traced
         self.faults = 0
         self.latched = 0
         self.lock = False
@@ -174,6 +175,10 @@ class Tracer:
         if io.relay != self.relay:
             self.relay = io.relay
             self.line(t, "relay", ', "closed": ' + ("true" if io.relay else "false"))
+        if io.relay_v != self.load:  # what the load-side sense reads, where the board has one
+            self.load = io.relay_v
+            if io.relay_v != RELAY_V_NONE:
+                self.line(t, "load", ', "live": ' + ("true" if io.relay_v else "false"))
         duty = io.duty if io.pilot == PILOT_PWM else -1
         if io.pilot != self.pilot or duty != self.duty:
             self.pilot = io.pilot
@@ -229,7 +234,7 @@ class Run:
         self.settings.preset(sc.settings)  # the scenario's settings are what the "flash" holds
         self.ch = make_charger(self.settings)
         self.history = History(path=None)
-        self.bench = Bench(sc.seed, sc.settings["socket"], sc.settings["pp_sense"])
+        self.bench = Bench(sc.seed, sc.settings["socket"], sc.settings["pp_sense"], sc.monitor)
         if not noise:
             self.bench.afe.noise_counts = 0
         self.tr = Tracer(out)

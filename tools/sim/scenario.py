@@ -4,6 +4,7 @@ import sys
 
 from evse import settings as S
 from tools.bench.circuit import EV_B, EV_C, EV_D
+from tools.bench.plant import MONITORS
 
 
 class ScenarioError(Exception):
@@ -15,7 +16,7 @@ _BOOLS = ("ev_diode", "cp_short", "ground", "relay_weld", "relay_fail_close", "g
 _NUMBERS = ("residual_ma", "residual_dc_ma")
 _NULLABLE_OHM = ("ev_ohm", "pp_ohm")
 INPUTS = _BOOLS + _NUMBERS + _NULLABLE_OHM + ("ev", "temp_c", "console")
-_TOP = ("settings", "duration_ms", "events", "seed", "board", "irq_latency_us", "name", "description")
+_TOP = ("settings", "duration_ms", "events", "seed", "board", "irq_latency_us", "monitor", "name", "description")
 MAX_DURATION_MS = 24 * 3600 * 1000  # a day of virtual time: well inside a small int on 32-bit ports
 
 
@@ -65,6 +66,7 @@ class Scenario:
         self.board = "pico"  # a board file under boards/ (the whole firmware on the virtual board), or
         #                      "bench": the charging core alone on the bench models
         self.irq_latency_us = None  # interrupt latency jitter (us) on the virtual board; None: the port's own figures
+        self.monitor = "ccid20"  # the residual-current monitor's AC curve (tools/bench/plant.py MONITORS)
         self.name = ""
 
 
@@ -116,6 +118,9 @@ def parse(obj):
     if lat is not None and (not _is_int(lat) or lat < 0 or lat > 1000):
         raise ScenarioError("irq_latency_us must be a whole number from 0 to 1000")
     sc.irq_latency_us = lat
+    sc.monitor = obj.get("monitor", "ccid20")
+    if sc.monitor not in MONITORS:
+        raise ScenarioError("monitor must be one of " + ", ".join(json.dumps(m) for m in MONITORS))
     sc.name = obj.get("name", "")
     st = obj.get("settings", {})
     if not isinstance(st, dict):
@@ -164,6 +169,11 @@ def load(path):
         raise ScenarioError("cannot read " + path)
     try:
         obj = decode(text)
-    except ValueError:
+    except ValueError as e:
+        # CPython's JSONDecodeError says where; MicroPython's json does not (tools.sim checks on the host).
+        line = getattr(e, "lineno", None)
+        if line is not None:
+            raise ScenarioError("%s is not valid JSON: line %d column %d: %s" % (
+                path, line, getattr(e, "colno", 0), getattr(e, "msg", "")))
         raise ScenarioError(path + " is not valid JSON")
     return parse(obj)

@@ -10,6 +10,7 @@
 # they run late, once it ends. A callback itself is never preempted (see docs/boards.md "Timing").
 from tools.bench.circuit import GEN_MV, cp_volts_mv, pp_volts_mv
 from tools.bench.prng import Prng
+from tools.bench.plant import TRIP_LINE_HIGH_ON_TRIP
 
 FRAME_US = 6000  # inputs of ms t are in place this long before the step at t: before its sampler is armed
 RAMP_US = 4  # the pilot node slews between plateaus this long after an edge (ASSUMED: buffer + cable)
@@ -142,6 +143,7 @@ class Kernel:
         self.wdt_last = 0
         self.reset_cause = PWRON_RESET
         self.resets = 0
+        self.lock_shorts = 0  # times both H-bridge inputs of the socket lock were on together
         self.cp_hi = GEN_MV
         self.cp_lo = -GEN_MV
         self.pp_mv = board.PP_PULLUP_MV
@@ -410,7 +412,7 @@ class Kernel:
         else:
             self.temp_mv = 0
         at = ms * 1000
-        self.set_input(b.GFCI_TRIP, _lvl(bn.rcm.signal(ms), b.GFCI_TRIP_ACTIVE_HIGH), at)
+        self.set_input(b.GFCI_TRIP, _lvl(bn.rcm.signal(ms), TRIP_LINE_HIGH_ON_TRIP), at)  # the circuit's polarity
         self.set_input(b.RELAY_SENSE, _lvl(bn.contactor.load_live(ms), b.RELAY_SENSE_ACTIVE_HIGH), at)
         self.set_input(b.LOCK_FEEDBACK, _lvl(bn.lock.locked(ms), b.LOCK_FEEDBACK_ACTIVE_HIGH), at)
         self.set_input(b.GROUND_SENSE, _lvl(bn.ground, b.GROUND_SENSE_ACTIVE_HIGH), at)
@@ -421,7 +423,15 @@ class Kernel:
         bn = self.bench
         b = self.board
         bn.contactor.command(self.active_out(b.CONTACTOR, b.CONTACTOR_ACTIVE_HIGH), ms)
-        bn.lock.command(self.active_out(b.LOCK_DRIVE, True), ms)
+        fwd = self.active_out(b.LOCK_DRIVE, True)
+        back_pin = getattr(b, "LOCK_DRIVE_B", None)  # an H-bridge: one input per direction
+        if back_pin is None:
+            bn.lock.command(fwd, ms)
+        else:
+            back = self.active_out(back_pin, True)
+            if fwd and back:
+                self.lock_shorts += 1  # both bridge inputs on: a short on a discrete bridge
+            bn.lock.drive(0 if fwd == back else 1 if fwd else -1, ms)
         test = self.pwm_on(b.GFCI_TEST)
         if test != bn.rcm.test_drive:
             bn.rcm.set_inputs(ms, test_drive=test)

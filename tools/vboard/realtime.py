@@ -52,7 +52,7 @@ class Session:
         seed = sc.seed if sc is not None else 1
         socket = sc.settings["socket"] if sc is not None else "tethered"
         pp_sense = sc.settings["pp_sense"] if sc is not None else False
-        self.bench = Bench(seed, socket, pp_sense)
+        self.bench = Bench(seed, socket, pp_sense, sc.monitor if sc is not None else "ccid20")
         k = Kernel(board, port_for(board), seed, sc.irq_latency_us if sc is not None else None)
         self.k = k
         k.attach(self.bench)

@@ -74,7 +74,7 @@ class VRun(Run):
 
         self._lead_us = ARM_LEAD_MS * 1000  # the sampler is armed this long before each step
         self.port = port_for(self.board)
-        self.bench = Bench(sc.seed, sc.settings["socket"], sc.settings["pp_sense"])
+        self.bench = Bench(sc.seed, sc.settings["socket"], sc.settings["pp_sense"], sc.monitor)
         k = Kernel(self.board, self.port, sc.seed, sc.irq_latency_us)
         self.k = k
         k.attach(self.bench)

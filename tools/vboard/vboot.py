@@ -2,7 +2,8 @@
 # Sets up the fake hardware in real time, then runs main.py from flash the way a board does; after Ctrl-C
 # (or with no main.py yet) the interpreter's REPL stays up for mpremote. MICROPYPATH (set by pty_host.py)
 # puts the flash first, then the fake modules, the repo, and the repo's firmware only as a fallback.
-# Environment: VBOARD_BOARD (board file when none is deployed), VBOARD_SCENARIO, VBOARD_TRACE (optional).
+# Environment: VBOARD_BOARD (board file when none is deployed), VBOARD_SCENARIO, VBOARD_TRACE (optional),
+# VBOARD_SOFT_RESET=1 (a soft reset from the raw REPL: main.py is not run, as on a board; pty_host.py).
 import os
 
 from tools.vboard.realtime import Session
@@ -38,7 +39,9 @@ def _session(brd):
 
 
 VBOARD = _session(_board())
-if _exists("main.py"):
+if os.getenv("VBOARD_SOFT_RESET"):
+    pass  # the raw REPL follows (pty_host.py); a board skips main.py after a soft reset from it
+elif _exists("main.py"):
     print("vboard: running main.py")
     import main
 

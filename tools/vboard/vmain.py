@@ -39,6 +39,7 @@ class VMain:
         self._next_settle = None
         self.app = None
         self.first_flash_us = None  # when the first flash write began
+        self.flash_us = []  # when each flash write began
         for t, items in sc.events:
             k.at(t * 1000, self._inputs(items))
 
@@ -129,6 +130,21 @@ class VMain:
     def _flashing(self):
         if self.first_flash_us is None:
             self.first_flash_us = self.k.now_us
+        self.flash_us.append(self.k.now_us)
+
+    def closed_intervals(self):
+        """[(from_us, to_us)] while the contactor was commanded closed (to_us None: still closed)."""
+        out = []
+        start = None
+        for us, closed in self.relay:
+            if closed and start is None:
+                start = us
+            elif not closed and start is not None:
+                out.append((start, us))
+                start = None
+        if start is not None:
+            out.append((start, None))
+        return out
 
     def opened_after_us(self, t_ms):
         """Virtual us from t_ms to the first contactor opening at or after it, or None."""
