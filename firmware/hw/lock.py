@@ -25,7 +25,8 @@ class SocketLock:
             drive.off()
 
     def set(self, lock, now):
-        """Loop context, every control step: follow the core's lock command; end a pulse when its time is up."""
+        """Every control step (interrupt context: no allocation): follow the core's lock command; end a
+        pulse when its time is up."""
         drive = self._drive
         back = self._back
         if drive is None:
@@ -35,9 +36,12 @@ class SocketLock:
             if back is None:
                 drive.value(1 if lock else 0)
                 return
-            on, off = (drive, back) if lock else (back, drive)
-            off.off()  # the other direction first: never both on
-            on.on()
+            if lock:  # the other direction off first: never both on (no tuple: the step allocates nothing)
+                back.off()
+                drive.on()
+            else:
+                drive.off()
+                back.on()
             self.moving = True
             self._t0 = now
         elif self.moving and back is not None and since(now, self._t0) >= self._pulse_ms:
