@@ -25,8 +25,8 @@ class SocketLock:
             drive.off()
 
     def set(self, lock, now):
-        """Every control step (interrupt context: a timer): follow the core's lock command; end a pulse when
-        its time is up. No allocation."""
+        """Every control step (interrupt context: no allocation): follow the core's lock command; end a
+        pulse when its time is up."""
         drive = self._drive
         back = self._back
         if drive is None:
@@ -36,8 +36,7 @@ class SocketLock:
             if back is None:
                 drive.value(1 if lock else 0)
                 return
-            # the other direction off first: never both on (if/else, not a tuple: no allocation)
-            if lock:
+            if lock:  # the other direction off first: never both on (no tuple: the step allocates nothing)
                 back.off()
                 drive.on()
             else:

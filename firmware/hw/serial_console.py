@@ -3,7 +3,6 @@
 # imported on the first received byte: its code and tables (about 9 KB of RAM) are not spent on a
 # charger nobody talks to.
 import sys
-from time import ticks_ms
 
 from evse.pilot import since
 
@@ -119,6 +118,7 @@ class SerialConsole:
         first one, at boot, stores this boot's number: otherwise a board that reboots with nothing to log
         would call every boot "boot 1" (one write per boot; the contactor is open while a board boots)."""
         import asyncio
+        from time import ticks_ms  # here: CPython's time has it only under the virtual board
 
         self.history.pending = True
         self.history.flush()
