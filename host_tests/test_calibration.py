@@ -9,6 +9,14 @@ from host_tests.core_rig import Rig
 SKEW_NUM, SKEW_DEN, SKEW_OFF = 96, 100, 200  # the board's error: raw = true * 0.96 + 200 mV
 
 
+def test_the_core_applies_the_calibration_as_calibration_apply_mv_does():
+    from evse.charger import CAL_GAIN_ONE
+
+    assert CAL_GAIN_ONE == calibration.GAIN_ONE
+    for mv, g, o in ((12000, 10214, -18), (-12000, 9800, 150), (5996, 10000, 0)):
+        assert mv * g // CAL_GAIN_ONE + o == calibration.apply_mv(mv, g, o)
+
+
 def test_fit_of_an_ideal_chain_is_no_correction():
     r = {n: calibration.expected_mv(n) for n, _o, _m, _h in calibration.POINTS}
     ok, gain, off, worst, msg = calibration.fit(r)

@@ -11,9 +11,9 @@ from .duty import duty_for_ma, MIN_MA, CHANGE_INTERVAL_MS
 from .proximity import type2_cable_ma, j1772_latch, LATCH_PRESSED, LATCH_INVALID
 from .rcd import Rcd, FAILED as RCD_FAILED, PASSED as RCD_PASSED, RECLOSE_DELAY_MS
 from .contactor import RelaySupervisor, WELDED, FAILED_TO_CLOSE
-from .calibration import GAIN_ONE, apply_mv
 
 TICK_MS = const(10)  # control period on the boards and on the bench
+CAL_GAIN_ONE = const(10000)  # cal_cp_gain's unit, 1/10000 (calibration.GAIN_ONE; a test keeps them equal)
 
 # IEC 61851-1 Table A.6 (docs/standards.md "Timing"), each enforced below:
 CLOSE_WITHIN_MS = const(3000)  # seq 4 (B2->C2): close within 3 s; the self-test fits well inside
@@ -194,10 +194,11 @@ class Charger:
         if observing:
             hi = io.cp_high_mv
             lo = io.cp_low_mv
-            if cfg.cp_gain != GAIN_ONE or cfg.cp_offset_mv:  # the board's calibration (settings cal_cp_*)
-                hi = apply_mv(hi, cfg.cp_gain, cfg.cp_offset_mv)
+            if cfg.cp_gain != CAL_GAIN_ONE or cfg.cp_offset_mv:  # the board's calibration (cal_cp_*)
+                # calibration.apply_mv, inline: that module (the fit) is only imported by the console
+                hi = hi * cfg.cp_gain // CAL_GAIN_ONE + cfg.cp_offset_mv
                 if lo != NO_SAMPLE:
-                    lo = apply_mv(lo, cfg.cp_gain, cfg.cp_offset_mv)
+                    lo = lo * cfg.cp_gain // CAL_GAIN_ONE + cfg.cp_offset_mv
             ev = self.pf.feed(hi, now)
             if io.pilot == PILOT_PWM and PS_B <= ev <= PS_D and lo != NO_SAMPLE:
                 if low_plateau_ok(lo):

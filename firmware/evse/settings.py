@@ -1,7 +1,7 @@
 # Installation settings: the schema, validation of typed-in values, mapping onto iodata.Config,
 # and persistence as a small JSON file on flash (atomic save, see store.py).
 from .compat import const
-from . import errcodes, iodata, jsonfmt, pinhash, store
+from . import errcodes, iodata, jsonfmt, store
 
 T_INT = const(0)
 T_BOOL = const(1)
@@ -87,7 +87,11 @@ def valid(s, v):
     if k == T_CHOICE:
         return isinstance(v, str) and v in s.choices
     if k == T_PIN:
-        return v == "" or pinhash.is_hash(v)
+        if v == "":
+            return True
+        from . import pinhash  # on first use: a board without a PIN never spends its RAM
+
+        return pinhash.is_hash(v)
     return False
 
 
@@ -186,6 +190,8 @@ class Settings:
         if name == "temp_stop_c" and v <= self.values["temp_derate_c"]:
             return False, None, errcodes.CONFLICT, "must be above temp_derate_c (%d)" % self.values["temp_derate_c"]
         if s.kind == T_PIN and v:
+            from . import pinhash
+
             v = pinhash.make(v)  # the digits are never kept
         return True, v, 0, show(s, v)
 
@@ -299,6 +305,8 @@ class Settings:
             if s.name in vals:
                 v = vals[s.name]
                 if s.kind == T_PIN and _plain_pin(s, v):
+                    from . import pinhash
+
                     values[s.name] = pinhash.make(v)
                     w.append(_PIN_MIGRATED)
                 elif valid(s, v):
