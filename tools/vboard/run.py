@@ -194,8 +194,17 @@ class VRun(Run):
             self._stepped(t)
 
     def _finish(self, until):
-        # the virtual hardware runs on to the end of the last ms (edges, IRQs, timers)
-        self.k.run_until(until * 1000 + 999, idle=self._idle)
+        # The virtual hardware runs on to the end of the last ms (edges, IRQs, timers), but not into the
+        # frame of the next input: stepped in pieces (advance(t) at each step, as the property tests do),
+        # a run must give the trace of one run(), where that input is in place before its step's frame.
+        end = until * 1000 + 999
+        ev = self.sc.events
+        if self._ei < len(ev):
+            nxt = ev[self._ei][0] * 1000 - FRAME_US
+            if nxt < end:
+                end = nxt
+        if end > self.k.now_us:
+            self.k.run_until(end, idle=self._idle)
 
 
 def _discard(text):
