@@ -18,10 +18,10 @@ CAL_GAIN_ONE = const(10000)  # cal_cp_gain's unit, 1/10000 (calibration.GAIN_ONE
 # IEC 61851-1 Table A.6 (docs/standards.md "Timing"), each enforced below:
 CLOSE_WITHIN_MS = const(3000)  # seq 4 (B2->C2): close within 3 s; the self-test fits well inside
 OPEN_WITHIN_MS = const(100)  # seq 7-9 (C->B/A/E/F): open within 100 ms; we open on the tick the
-#                              filtered reading changes, i.e. within DEBOUNCE_MS + TICK_MS = 30 ms
+#                              filtered reading changes, i.e. within DEBOUNCE_MS + TICK_MS = 20 ms
 F_HOLD_MS = const(300)  # a fault with an EV connected: -12 V (F) for >= 300 ms, then +12 V (x1)
 WITHDRAW_OPEN_MS = const(6000)  # PWM withdrawn but the EV stays in C: open under load at 6 s
-DIODE_FAIL_MS = DEBOUNCE_MS  # low plateau missing -12 V this long while pulsing: diode fault
+DIODE_FAIL_MS = const(20)  # low plateau missing -12 V this long while pulsing: diode fault
 # Ours (tag I), named so they can be reviewed:
 CLEAR_HOLD_MS = const(2000)  # a condition fault clears once its cause has been gone this long
 LOCK_CONFIRM_MS = const(1000)  # Type 2 socket lock must confirm within this (actuators: 0.2-0.6 s)

@@ -257,7 +257,7 @@ def render(p, ipt, flash, speed, react, bf, vb):
     w("")
     w("The first rows boot the whole firmware with `main.run()` on the virtual board (tools/vboard/vmain.py): the")
     w("step on its timer interrupt, the sampler armed 2 ms before it, the input at its own microsecond. The worst")
-    w("case is 30 ms of filter and tick (three readings 10 ms apart must disagree with the believed state) plus")
+    w("case is 20 ms of filter and tick (two readings 10 ms apart must disagree with the believed state) plus")
     w("the step's own time up to the contactor write: a few µs here, and on the rp2 port the part of the step")
     w("before the outputs (sampling and Charger.tick). The rp2 port measured 29.7–38.0 ms (about 40 ms worst over")
     w("the tick) with the step in an asyncio task and every edge sampled (issue 9). The other rows run the core")
