@@ -316,3 +316,17 @@ def test_probe_a_vehicle_plugged_in_while_disabled_gets_the_installation_of_the_
         assert not rows_of(rows, "relay", 1, closed=True)[0]["t_ms"] < 2000, board
         assert _max_amps_after(rows, 2000) == 20, board  # the 680 ohm coding of the new socket setting
         assert energised_unlocked(rows) is None, board
+
+
+def test_probe_a_fault_while_energised_shows_f_even_as_the_ev_leaves():
+    """Found by the commands property: PWM withdrawn (limit 0), the EV leaves (A) and the monitor trips
+    while the contactor is still closed: the trip opens it, and the pilot shows F for >= 300 ms (a fault
+    while charging), though the pilot already reads A by then with the two-reading filter."""
+    ev = [{"t_ms": 500, "ev": "B"}, {"t_ms": 1500, "ev": "C"}, {"t_ms": 2000, "residual_dc_ma": 6},
+          {"t_ms": 2060, "console": "limit 0"}, {"t_ms": 2081, "ev": "A"}]
+    for board in BOARDS:
+        rows, run = _run({"duration_ms": 4000, "events": ev}, board)
+        f = rows_of(rows, "fault", 2000, code="gfci_trip")
+        assert f, board
+        modes = [(r["t_ms"], r["mode"]) for r in rows_of(rows, "pilot", f[0]["t_ms"])]
+        assert modes[0] == (f[0]["t_ms"], "-12V") and modes[1][0] - modes[0][0] >= 300, (board, modes)

@@ -88,6 +88,7 @@ class Charger:
         self._withdraw_t = 0
         self._lock_t = 0
         self._busy = True  # the last tick changed an output, a fault or the state (idle_until())
+        self._closed = False  # the contactor command at the end of the last tick
         self._held = 0
         self._now = 0  # time of the last tick (for commands between ticks)
 
@@ -287,7 +288,9 @@ class Charger:
             self.latched |= new & F.ALWAYS_LATCHED
             if new & _GFCI_TRIP and self.rcd.trip(now):
                 self.latched |= _GFCI_TRIP
-            if connected or io.relay or io.pilot == PILOT_PWM:
+            # A fault with a vehicle there, the PWM on, or the contactor closed at the last tick (an
+            # interrupt may have opened it since, and the EV may be leaving): F for >= 300 ms.
+            if connected or io.relay or self._closed or io.pilot == PILOT_PWM:
                 self._fhold = True
                 self._fhold_t = now
 
@@ -413,6 +416,7 @@ class Charger:
             self.rcd.cancel()
         if not self.rcd.testing():
             io.rcd_test = False
+        self._closed = io.relay
 
         # Session state as a user would name it.
         if pilot == PILOT_N12:
