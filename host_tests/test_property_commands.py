@@ -12,7 +12,7 @@ from evse.charger import TICK_MS
 from evse.duty import ma_for_duty
 from evse.iodata import PILOT_PWM, SOCKET_TYPE2
 from host_tests.test_property_safety import _GAP, _SETUP, Checker, _check_f_periods, _event
-from tools.sim.scenario import parse
+from host_tests.test_property_safety import _scenario as _base_scenario
 from tools.vboard.run import make_run
 
 EXAMPLES = 1000  # per board
@@ -140,16 +140,8 @@ class LiveChecker(Checker):
         Checker.check(self, t)
 
 
-def _scenario(setup, steps, board, tail=8000):
-    settings_ = dict(setup)
-    if settings_["socket"] == "type2":
-        settings_["pp_sense"] = False
-    events = [{"t_ms": 500, "ev": "B"}, {"t_ms": 1500, "ev": "C"}]
-    t = 2000
-    for gap, (key, value) in steps:
-        t += gap
-        events.append({"t_ms": t, key: value})
-    return parse({"duration_ms": t + tail, "settings": settings_, "events": events, "board": board})
+def _scenario(setup, steps, board):
+    return _base_scenario(setup, steps, board=board)
 
 
 def _play(sc, setup, stats):

@@ -111,7 +111,9 @@ _SETUP = st.fixed_dictionaries({
 })
 
 
-def _scenario(setup, steps, tail=8000):
+def _scenario(setup, steps, tail=8000, board=None):
+    """A vehicle plugged in at 0.5 s and asking at 1.5 s, then steps from 2 s; board None: the file's
+    default (the runner here is always the bench's Run)."""
     settings_ = dict(setup)
     if settings_["socket"] == "type2":
         settings_["pp_sense"] = False
@@ -120,7 +122,10 @@ def _scenario(setup, steps, tail=8000):
     for gap, (key, value) in steps:
         t += gap
         events.append({"t_ms": t, key: value})
-    return parse({"duration_ms": t + tail, "settings": settings_, "events": events})
+    obj = {"duration_ms": t + tail, "settings": settings_, "events": events}
+    if board is not None:
+        obj["board"] = board
+    return parse(obj)
 
 
 class Cond:
