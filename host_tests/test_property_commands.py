@@ -11,7 +11,7 @@ from evse import settings as S
 from evse.charger import TICK_MS
 from evse.duty import ma_for_duty
 from evse.iodata import PILOT_PWM, SOCKET_TYPE2
-from host_tests.test_property_safety import _GAP, _SETUP, Checker, _check_f_periods, _event
+from host_tests.test_property_safety import _GAP, _SETUP, Checker, _check_f_periods, _event, step_and_check
 from host_tests.test_property_safety import _scenario as _base_scenario
 from tools.vboard.run import make_run
 
@@ -149,18 +149,7 @@ def _play(sc, setup, stats):
     run = make_run(sc, lines.append)
     chk = LiveChecker(run, setup, {})
     chk.run_lines = lines
-    t = 0
-    end = sc.duration_ms
-    while True:
-        run.advance(t)
-        chk.check(t)
-        nt = run.t
-        if nt > end:
-            break
-        t = nt
-    if t < end:
-        run.advance(end)
-        chk.check(end)
+    step_and_check(run, chk, sc.duration_ms)
     _check_f_periods(lines)
     stats["closes"] += run.ch.closes
     for raw in lines:

@@ -354,27 +354,32 @@ def _check_f_periods(lines):
             assert modes[1][0] - t >= F_MIN_MS, ("F shorter than 300 ms", r, modes[:2])
 
 
-def _play(sc, setup, worst, stats):
-    lines = []
-    run = Run(sc, lines.append)
-    chk = Checker(run, setup, worst)
-    chk.run_lines = lines
+def step_and_check(run, chk, end):
+    """Advance run one runner step at a time (every input, tick and model edge is one), chk.check after
+    each, to the end; the number of steps."""
     t = 0
-    end = sc.duration_ms
     steps = 0
     while True:
         run.advance(t)
         chk.check(t)
         steps += 1
-        nt = run.t  # the runner's next step: every input, tick and model edge is one
+        nt = run.t
         if nt > end:
             break
         t = nt
     if t < end:
         run.advance(end)
         chk.check(end)
+    return steps
+
+
+def _play(sc, setup, worst, stats):
+    lines = []
+    run = Run(sc, lines.append)
+    chk = Checker(run, setup, worst)
+    chk.run_lines = lines
+    stats["steps"] += step_and_check(run, chk, sc.duration_ms)
     _check_f_periods(lines)
-    stats["steps"] += steps
     stats["closes"] += run.ch.closes
     faults = run.ch.faults
     for b in range(F.COUNT):
