@@ -6,9 +6,11 @@ from .iodata import (
     ST_A, ST_B1, ST_E, ST_F,
     PILOT_P12, PILOT_PWM, PILOT_N12, NO_SAMPLE, TEMP_NONE, SOCKET_TYPE2, Config,
 )
-from .pilot import PilotFilter, since, low_plateau_ok, PS_A, PS_B, PS_C, PS_D, PS_E, PS_F, DEBOUNCE_MS
+from .pilot import (
+    PilotFilter, since, low_plateau_ok, KEEP_MIN, KEEP_MAX, LOW_OK_MIN_MV, LOW_OK_MAX_MV, PS_A, PS_B, PS_C, PS_D, PS_E, PS_F, DEBOUNCE_MS,
+)
 from .duty import duty_for_ma, MIN_MA, CHANGE_INTERVAL_MS
-from .proximity import type2_cable_ma, j1772_latch, LATCH_PRESSED, LATCH_INVALID
+from .proximity import type2_cable_ma, j1772_latch, pp_window, LATCH_PRESSED, LATCH_INVALID
 from .rcd import Rcd, FAILED as RCD_FAILED, PASSED as RCD_PASSED, RECLOSE_DELAY_MS
 from .contactor import RelaySupervisor, WELDED, FAILED_TO_CLOSE
 
@@ -44,6 +46,7 @@ _OVER_TEMP = _B << F.OVER_TEMPERATURE
 # Faults that belong to the vehicle plugged in now: cleared when it is unplugged (state A).
 _SESSION = (_B << F.DIODE) | (_B << F.LOCK_FAILED) | (_B << F.EV_NOT_RESPONDING)
 _GFCI_TRIP = _B << F.GFCI_TRIP
+_ANY = const(0x3FFFFFFF)  # a window bound no reading reaches (a small int on 32-bit ports)
 
 
 class Charger:
@@ -79,6 +82,7 @@ class Charger:
         self._gone = [0] * F.COUNT  # first tick each condition fault's cause was found absent
         self._cause = 0  # the causes present at the last tick, bit mask
         self._rcd_irq = False  # set by rcd_irq() between ticks
+        self._irq_taken = False  # the last tick took one
         self._low_bad = False
         self._low_bad_t = 0
         self._fhold = False
@@ -91,26 +95,55 @@ class Charger:
         self._closed = False  # the contactor command at the end of the last tick
         self._held = 0
         self._now = 0  # time of the last tick (for commands between ticks)
+        # The quiet tick (tick(), first lines): after a tick that left nothing pending, the next ticks whose
+        # inputs classify the same change nothing, and return after comparing them. _q: 0 not quiet, 1 quiet
+        # with no end, 2 quiet for _q_len ms from _q_from (a reclosure due). _poke: a command came since.
+        self.fast = True  # False: every tick runs in full (the equivalence tests compare the two)
+        self._q = 0
+        self._q_from = 0
+        self._q_len = 0
+        self._poke = False
+        self._s_hi_min = 0  # calibrated high-plateau mV that keep the filtered pilot reading: [min, max)
+        self._s_hi_max = 0
+        self._s_lo_min = 0  # calibrated low-plateau mV that keep the diode check as it is: [min, max]
+        self._s_lo_max = 0
+        self._s_pp_min = 0  # proximity ohms that keep the cable coding or latch reading: [min, max]
+        self._s_pp_max = 0
+        self._s_cal = False  # the pilot calibration is not the identity
+        self._s_t = 0  # the temperature reading of the last full tick, and its class (_temp_class)
+        self._s_temp = 0
+        self._s_in = 0  # the binary inputs and the commands in force, packed (_inputs)
+        self._s_lim = 0  # max_current_ma, board_max_ma, runtime_ma as the last full tick saw them
+        self._s_board = 0
+        self._s_rt = 0
+        self._s_faults = 0
+        self._s_latched = 0
+        self.quiet = False  # the last tick returned early: it changed nothing (the board skips its outputs)
+        self.quiet_ticks = 0  # ticks that returned early (wraps at 2**30; the bench reports the share)
 
     # -- commands (console, buttons) ------------------------------------------------------------
 
     def enable(self):
         self.enabled = True
         self.sleeping = False
+        self._poke = True
 
     def disable(self):
         """Not available: pilot -12 V (state F), contactor opens at the next tick."""
         self.enabled = False
+        self._poke = True
 
     def sleep(self):
         """Stop offering: pilot +12 V; the contactor opens when the EV leaves C (at most 6 s)."""
         self.sleeping = True
+        self._poke = True
 
     def request_selftest(self):
         """Run the residual-current self-test now if the contactor is open and no test is running."""
         if self.io.relay or self.rcd.testing() or self.latched:
             return False
         self.rcd.start_selftest(self._now)
+        self._poke = True  # (after the change: a tick that comes between sees the poke next time)
         return True
 
     def reset_faults(self):
@@ -121,12 +154,14 @@ class Charger:
         self.rcd.reset()
         if waiting:
             self.rcd.tripped = True  # (trip_t is kept) UL 2231-2: reclose 15 min after the trip
+        self._poke = True
 
     def apply_config(self):
         """Settings changed: current limits apply from the next tick (a reduction at once, an increase
         with the 5 s rule); installation settings once no session is live (installation_locked())."""
         if not self.installation_locked():
             self._take_installation()
+        self._poke = True
 
     def installation_locked(self):
         """True while a vehicle may be connected or the load side may be energised: the filtered pilot is
@@ -153,13 +188,103 @@ class Charger:
         """The residual-current monitor signalled. May run in interrupt context: opens the contactor
         command at once and flags the trip for the next tick. No allocation."""
         self.io.relay = False
-        self._rcd_irq = True
+        self._rcd_irq = True  # (also ends a quiet run: tick() checks it)
 
     # -- the control step -----------------------------------------------------------------------
 
     def tick(self, now):
         """One control step at now (ms, wrapping like time.ticks_ms). No allocation."""
+        # The quiet tick: after a full tick that left nothing pending (_q), a tick with no command since and
+        # every input in the class it had then changes nothing, and returns here. The full tick reads its
+        # inputs only through these classes (the pilot's window with its hysteresis, the diode window, the
+        # cable coding or latch window, the temperature thresholds, the binary inputs), so equal classes give
+        # an equal tick. The equivalence tests run every scenario and random noisy inputs with and without
+        # this path and compare every output and every state at every tick.
+        io = self.io
+        q = self._q
+        if q and not (
+            self._poke or self._rcd_irq or io.relay != self._closed
+            or (q == 2 and since(now, self._q_from) >= self._q_len)
+            or _inputs(io, self) != self._s_in or self.faults != self._s_faults or self.latched != self._s_latched
+        ):
+            lim = self.config
+            hi = io.cp_high_mv
+            lo = io.cp_low_mv
+            if self._s_cal and lo != NO_SAMPLE:
+                cfg = self.inst
+                hi = hi * cfg.cp_gain // CAL_GAIN_ONE + cfg.cp_offset_mv
+                lo = lo * cfg.cp_gain // CAL_GAIN_ONE + cfg.cp_offset_mv
+            elif self._s_cal:
+                cfg = self.inst
+                hi = hi * cfg.cp_gain // CAL_GAIN_ONE + cfg.cp_offset_mv
+            pp = io.pp_ohm
+            t = io.temp_dc
+            if (
+                lim.max_current_ma == self._s_lim and lim.board_max_ma == self._s_board
+                and lim.runtime_ma == self._s_rt
+                and (io.pilot == PILOT_N12 or (
+                    self._s_hi_min <= hi < self._s_hi_max and self._s_lo_min <= lo <= self._s_lo_max))
+                and self._s_pp_min <= pp <= self._s_pp_max
+                and (t == self._s_t or _temp_class(t, self.inst) == self._s_temp)
+            ):
+                self._now = now
+                self.quiet = True
+                self.quiet_ticks = (self.quiet_ticks + 1) & 0x3FFFFFFF
+                return
+        self.quiet = False
+        self._full(now)
+        self._q = 0
+        if self.fast and not self._pending():
+            self._keep(now)
+
+    def _keep(self, now):
+        """After a full tick that left nothing pending: note the classes of its inputs (for tick())."""
+        io = self.io
+        cfg = self.inst
+        self._q = 1
+        if self.faults & _GFCI_TRIP and not self.latched & _GFCI_TRIP and self.rcd.tripped:
+            self._q = 2  # until the reclosure is due
+            self._q_from = now
+            self._q_len = since(self.rcd.trip_t + RECLOSE_DELAY_MS, now)
+        self._poke = False
+        self._s_in = _inputs(io, self)
+        self._s_faults = self.faults
+        self._s_latched = self.latched
+        lim = self.config
+        self._s_lim = lim.max_current_ma
+        self._s_board = lim.board_max_ma
+        self._s_rt = lim.runtime_ma
+        ev = self.ev
+        self._s_hi_min = KEEP_MIN[ev]
+        self._s_hi_max = KEEP_MAX[ev]
+        cal = cfg.cp_gain != CAL_GAIN_ONE or cfg.cp_offset_mv != 0
+        self._s_cal = cal
+        # The low plateau: not looked at unless the PWM runs with an EV there; then either no sample (a pilot
+        # too fast for the sampler) or a proven diode (a failing one is timed: _low_bad, never quiet).
+        self._s_lo_min = -_ANY
+        self._s_lo_max = _ANY
+        if io.pilot == PILOT_PWM and PS_B <= ev <= PS_D:
+            if io.cp_low_mv == NO_SAMPLE:
+                self._s_lo_min = self._s_lo_max = NO_SAMPLE
+            else:
+                self._s_lo_min = LOW_OK_MIN_MV
+                self._s_lo_max = LOW_OK_MAX_MV
+        # Proximity: the window of ohms that reads as this cable coding or latch position (or no window).
+        if cfg.socket == SOCKET_TYPE2:
+            self._s_pp_min = pp_window(io.pp_ohm, True, False)
+            self._s_pp_max = pp_window(io.pp_ohm, True, True)
+        elif cfg.pp_sense:
+            self._s_pp_min = pp_window(io.pp_ohm, False, False)
+            self._s_pp_max = pp_window(io.pp_ohm, False, True)
+        else:
+            self._s_pp_min = -_ANY
+            self._s_pp_max = _ANY
+        self._s_t = io.temp_dc
+        self._s_temp = _temp_class(io.temp_dc, cfg)
+
+    def _full(self, now):
         self._now = now
+        self._poke = False  # every command made before this tick is seen by it
         io = self.io
         if not self.installation_locked():
             self._take_installation()
@@ -171,6 +296,7 @@ class Charger:
 
         # Residual-current monitor: a level, or an edge the ISR latched since the last tick.
         sig = io.rcd or self._rcd_irq
+        self._irq_taken = self._rcd_irq  # (a one-shot input: the next tick sees it gone, so it is not quiet)
         self._rcd_irq = False
         testing = self.rcd.testing()
         if testing:
@@ -444,16 +570,42 @@ class Charger:
         """With every input held, the earliest ms at which tick() could change anything: -1 if the
         next tick might, None if nothing ever will. For the host bench, which skips quiet ticks; call it
         right after tick() (now: that tick's time)."""
-        io = self.io
-        t = self._now
-        if (
-            self._busy or self._rcd_irq
-            or self.pf.settling() or self._low_bad or self._fhold or self._withdraw or self.rcd.testing()
-            or self.rsup.pending(t) or self._held
-            or (io.lock and not io.lock_ok and since(t, self._lock_t) < LOCK_CONFIRM_MS)
-            or (io.pilot == PILOT_PWM and duty_for_ma(self.avail_ma) != io.duty)
-        ):
+        if self._pending():
             return -1
         if self.faults & _GFCI_TRIP and not self.latched & _GFCI_TRIP and self.rcd.tripped:
             return self.rcd.trip_t + RECLOSE_DELAY_MS
         return None
+
+    def _pending(self):
+        """Something the last tick started is still being timed, or that tick changed something: the next
+        tick may change more even with every input held. No allocation."""
+        io = self.io
+        t = self._now
+        return (
+            self._busy or self._rcd_irq or self._irq_taken or self._poke
+            or self.pf.settling() or self._low_bad or self._fhold or self._withdraw or self.rcd.testing()
+            or self.rsup.pending(t) or self._held
+            or (io.lock and not io.lock_ok and since(t, self._lock_t) < LOCK_CONFIRM_MS)
+            or (io.pilot == PILOT_PWM and duty_for_ma(self.avail_ma) != io.duty)
+        )
+
+
+def _inputs(io, ch):
+    # The binary inputs and the commands in force, packed into one small int (bools are ints). No allocation.
+    return (
+        (1 if io.rcd else 0) | (1 if io.ground else 0) << 1 | (1 if io.lock_ok else 0) << 2
+        | (io.relay_v + 1) << 3 | io.pilot << 5 | (1 if ch.enabled else 0) << 7 | (1 if ch.sleeping else 0) << 8
+    )
+
+
+def _temp_class(t, cfg):
+    # The temperature as the full tick uses it: none, below or above what a sensor can read, or in range
+    # with one bit per threshold reached (restore, derate, stop). No allocation.
+    if t == TEMP_NONE:
+        return 0
+    if t < TEMP_MIN_DC:
+        return 1
+    if t > TEMP_MAX_DC:
+        return 2
+    return 8 | (4 if t >= cfg.temp_stop_dc else 0) | (2 if t >= cfg.temp_derate_dc else 0) | (
+        1 if t >= cfg.temp_restore_dc else 0)

@@ -58,6 +58,20 @@ def classify_high(mv, prev):
     return up if 2 * mv >= _BOUND[i] + top else lo
 
 
+def _keep_range(state):
+    # The high-plateau mV for which classify_high(mv, state) keeps state: the rows that name it, if they are
+    # next to each other. (0, 0) where they are not (the invalid reading): such a reading is never kept.
+    rows = [i for i in range(len(_BOUND)) if _UPPER[i] == state or _LOWER[i] == state]
+    if not rows or rows[-1] - rows[0] != len(rows) - 1 or rows[-1] == len(_BOUND) - 1 and state == PS_INVALID:
+        return 0, 0
+    return _BOUND[rows[-1]], (_BOUND[rows[0] - 1] if rows[0] else 100000)
+
+
+# KEEP_MIN[s] <= mv < KEEP_MAX[s]: classify_high(mv, s) == s. Made once at import (the charger's quiet tick).
+KEEP_MIN = tuple(_keep_range(s)[0] for s in range(PS_INVALID + 1))
+KEEP_MAX = tuple(_keep_range(s)[1] for s in range(PS_INVALID + 1))
+
+
 def low_plateau_ok(mv):
     """True when a low-plateau reading proves the EV's diode (-12 V reached)."""
     return LOW_OK_MIN_MV <= mv <= LOW_OK_MAX_MV

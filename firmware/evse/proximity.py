@@ -41,3 +41,32 @@ def j1772_latch(ohm):
     if _PRESSED_MIN <= ohm <= _PRESSED_MAX:
         return LATCH_PRESSED
     return LATCH_INVALID
+
+
+# The quiet tick (charger.py) keeps a reading's window: the ohms that give the same answer as ohm.
+_NONE_MIN = const(1)  # an empty window: min > max, no reading is kept
+_NONE_MAX = const(0)
+_ANY = const(0x3FFFFFFF)
+
+
+def pp_window(ohm, type2, upper):
+    """The bound (upper: the highest, else the lowest ohm) of a window of readings around ohm that all give what
+    ohm gives: type2_cable_ma (type2) or j1772_latch. An empty window (min > max) for an invalid latch: such a
+    reading is never taken as unchanged. No allocation."""
+    if type2:
+        if ohm < 0:  # PP_OPEN (no plug): that reading alone
+            return ohm
+        i = 0
+        while i < len(_RC_BOUND) and ohm < _RC_BOUND[i]:
+            i += 1
+        if i == 0:  # above 4.5 kOhm: no cable (the window need only lie inside what reads the same)
+            return _ANY if upper else _RC_BOUND[0]
+        if i == len(_RC_BOUND):  # below 80 Ohm: no cable either
+            return _RC_BOUND[i - 1] - 1 if upper else 0
+        return _RC_BOUND[i - 1] - 1 if upper else _RC_BOUND[i]
+    latch = j1772_latch(ohm)
+    if latch == LATCH_ENGAGED:
+        return _ENGAGED_MAX if upper else _ENGAGED_MIN
+    if latch == LATCH_PRESSED:
+        return _PRESSED_MAX if upper else _PRESSED_MIN
+    return _NONE_MAX if upper else _NONE_MIN
