@@ -11,7 +11,9 @@ from evse import settings as S
 from evse.charger import TICK_MS
 from evse.duty import ma_for_duty
 from evse.iodata import PILOT_PWM, SOCKET_TYPE2
-from host_tests.test_property_safety import _GAP, _SETUP, Checker, _check_f_periods, _event, step_and_check
+from host_tests.test_property_safety import (
+    _GAP, _SETUP, TEMP_LIMIT_MS, Checker, _check_f_periods, _event, step_and_check,
+)
 from host_tests.test_property_safety import _scenario as _base_scenario
 from tools.vboard.run import make_run
 
@@ -75,6 +77,7 @@ class LiveChecker(Checker):
     def __init__(self, run, setup, worst):
         Checker.__init__(self, run, setup, worst)
         self.over1_since = None
+        self.over_t_since = None
         self.run_lines = None
 
     def _make_conds(self):
@@ -129,14 +132,25 @@ class LiveChecker(Checker):
             if (io.relay or live) and not io.lock:
                 self.fail(t, "Type 2 lock commanded open with the contactor %s" % (
                     "closed" if io.relay else "open but its load side live"))
-        if io.pilot == PILOT_PWM and ma_for_duty(io.duty) > self._limit_ma() + 125:
+        # A limit is obeyed from the tick after it changed; a temperature derating once the board has read
+        # the temperature (every TEMP_EVERY_MS): TEMP_LIMIT_MS.
+        offer = ma_for_duty(io.duty) if io.pilot == PILOT_PWM else 0
+        if offer > self._limit_ma(derate=False) + 125:
             if self.over1_since is None:
                 self.over1_since = t
             elif t - self.over1_since > TICK_MS:
                 self.fail(t, "advertising %d mA over a %d mA limit since %d" % (
-                    ma_for_duty(io.duty), self._limit_ma(), self.over1_since))
+                    offer, self._limit_ma(derate=False), self.over1_since))
         else:
             self.over1_since = None
+        if offer > self._limit_ma() + 125:
+            if self.over_t_since is None:
+                self.over_t_since = t
+            elif t - self.over_t_since > TEMP_LIMIT_MS:
+                self.fail(t, "advertising %d mA over a %d mA derated limit since %d" % (
+                    offer, self._limit_ma(), self.over_t_since))
+        else:
+            self.over_t_since = None
         Checker.check(self, t)
 
 

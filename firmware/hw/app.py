@@ -2,8 +2,7 @@
 # call per TICK_MS from a timer interrupt (hw/ticker.py), on a board and on the virtual board alike.
 from evse.charger import TICK_MS
 from evse.compat import const
-from evse.iodata import PILOT_N12, ST_C2, ST_D2
-from evse.pilot import since
+from evse.iodata import PILOT_N12, RELAY_V_NONE, ST_C2, ST_D2
 
 TYPE_CHECKING = False  # pyright takes the block below as true; at run time nothing is imported
 if TYPE_CHECKING:
@@ -14,6 +13,12 @@ _STEP_LATE_MS = 3 * TICK_MS  # a step this late is unhealthy: the dog is not fed
 # steps stop feeding the watchdog and the board restarts: a stuck main program is noticed although the
 # step itself runs on. Long enough for a TLS handshake or a 2 s blocking call (ours, tag I).
 MAIN_STALL_MS = const(5000)
+# The temperature is read every 100 ms (every tenth step): it changes over seconds and has no reaction figure in
+# the standards (docs/standards.md), and the reading with its conversion is a tenth of the step's inputs.
+TEMP_EVERY_MS = const(100)
+# After a quiet tick nothing the history records (state, faults, offer) has changed: it is told of the time only
+# once a second then, enough for its clock-wrap count (a wrap is 12 days) and its checkpoint timer.
+HISTORY_EVERY_MS = const(1000)
 _WRAP = const(0x3FFFFFFF)  # counters stay small ints on 32-bit ports
 
 
@@ -35,40 +40,64 @@ class App:
         self.ticker = None  # type: Ticker | None  # runs step() from its timers (main.start() makes it)
         self._commands = None
         self._led = -1  # the LED as last written
+        self._settled = False  # the outputs as the core commands them, no driver timing: a quiet step skips them
+        self._temp_t = 0  # the last temperature reading (ms), and whether this step took one
+        self._temp_now = False
+        self._hist_t = 0  # the last history.observe() (ms)
+        # The plain inputs' pin reads, bound once (step()); None where the board has no such input.
+        self._trip = hw.rcm.trip_value
+        self._sense = hw.contactor.sense_value
+        self._lock_fb = hw.lock.feedback_value
+        self._ground = hw.ground.value if hw.ground is not None else None
 
     def step(self, now):
         """One control period at now (ms). Interrupt context (a timer). No allocation."""
         hw = self.hw
         io = self.io
         pilot = hw.pilot
-        hw.sampler.read(io, pilot.pulsing())
-        io.rcd = hw.rcm.level()
-        io.relay_v = hw.contactor.sense()
-        io.lock_ok = hw.lock.locked()
-        io.ground = hw.ground is None or hw.ground.value() == 1
-        if hw.temp is not None:
+        ch = self.charger
+        hw.sampler.read(io, pilot.edges)
+        # The plain inputs, read through the pins' own methods bound once (__init__): what the drivers'
+        # level(), sense() and locked() return, without a call into each driver every 10 ms.
+        io.rcd = self._trip() == 1
+        rd = self._sense
+        io.relay_v = RELAY_V_NONE if rd is None else 1 if rd() else 0
+        rd = self._lock_fb
+        io.lock_ok = rd is not None and rd() == 1
+        rd = self._ground
+        io.ground = rd is None or rd() == 1
+        self._temp_now = False
+        if hw.temp is not None and (now - self._temp_t) & _WRAP >= TEMP_EVERY_MS:
             io.temp_dc = hw.afe.temp_dc(hw.temp.read_u16())
-        self.charger.tick(now)
-        # Outputs first: whatever the bookkeeping below does, the pilot and the contactor already obey.
-        pilot.apply(io.pilot, io.duty)
-        hw.contactor.set(io.relay, now)
-        hw.lock.set(io.lock, now)
-        hw.rcm.test(io.rcd_test)
+            self._temp_t = now
+            self._temp_now = True
+        ch.tick(now)
+        # Outputs first: whatever the bookkeeping below does, the pilot and the contactor already obey. After a
+        # quiet tick (the core changed nothing) they are as the last step left them, unless a driver is still
+        # timing something (pull-in, a lock pulse) or safe()/stalled() wrote the pins since.
+        if not (ch.quiet and self._settled):
+            pilot.apply(io.pilot, io.duty)
+            hw.contactor.set(io.relay, now)
+            hw.lock.set(io.lock, now)
+            hw.rcm.test(io.rcd_test)
+            self._settled = not (hw.contactor.pending(now) or hw.lock.pending(now))
         if hw.led is not None:
-            st = self.charger.state
+            st = ch.state
             # on while charging, blinking 1 Hz on a fault, off otherwise; the pin is written on a change only
-            led = 1 if st == ST_C2 or st == ST_D2 else (now // 500) & 1 if self.charger.faults else 0
+            led = 1 if st == ST_C2 or st == ST_D2 else (now // 500) & 1 if ch.faults else 0
             if led != self._led:
                 self._led = led
                 hw.led.value(led)
-        if self.history is not None:
-            self.history.observe(now, self.charger)  # small ints into slots only; flash writes elsewhere
-        healthy = self._last is None or since(now, self._last) <= _STEP_LATE_MS
+        if self.history is not None and (not ch.quiet or (now - self._hist_t) & _WRAP >= HISTORY_EVERY_MS):
+            self.history.observe(now, ch)  # small ints into slots only; flash writes elsewhere
+            self._hist_t = now
+        # (since() written out: (b - a) & _WRAP is the ms from a to b on the wrapping clock)
+        healthy = self._last is None or (now - self._last) & _WRAP <= _STEP_LATE_MS
         self._last = now
         self.steps = (self.steps + 1) & _WRAP
         if self._beat is None:
             self._beat = now
-        if healthy and self.wdt is not None and since(now, self._beat) <= MAIN_STALL_MS:
+        if healthy and self.wdt is not None and (now - self._beat) & _WRAP <= MAIN_STALL_MS:
             self.wdt.feed()
             self.fed = (self.fed + 1) & _WRAP
 
@@ -85,13 +114,21 @@ class App:
         command (a close needs a new self-test). Interrupt context. No allocation."""
         self.hw.contactor.open_now()
         self.io.relay = False
+        self._settled = False
         self.stalls += 1
 
     def idle_until(self, now):
         """Like Charger.idle_until, for the whole firmware: what the virtual board may skip."""
         if self.hw.contactor.pending(now) or self.hw.lock.pending(now):
             return -1
-        return self.charger.idle_until(now)
+        idle = self.charger.idle_until(now)
+        if self.hw.temp is not None and not self._temp_now and idle != -1:
+            # An input may have changed since the temperature was last read: the step that reads it next is
+            # not quiet (a board runs it 100 ms later at most; the virtual board must not skip it).
+            due = self._temp_t + TEMP_EVERY_MS
+            if idle is None or idle > due:
+                return due
+        return idle
 
     def diag(self):
         """Raw readings for the console's `diag`: (key, value) pairs. Console context (reads the ADCs
@@ -134,6 +171,7 @@ class App:
         May run in interrupt context. No allocation."""
         hw = self.hw
         self.io.relay = False
+        self._settled = False
         hw.contactor.open_now()
         hw.pilot.apply(PILOT_N12, 0)
         hw.rcm.test(False)

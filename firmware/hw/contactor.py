@@ -53,6 +53,11 @@ class Contactor:
         """True while a pull-in is timing towards the hold PWM."""
         return self._hold is not None and self.closed and self._hold_duty is None
 
+    @property
+    def sense_value(self):
+        """The load-side sense Signal's value method (truthy: live), None without a sense input."""
+        return self._sense
+
     def sense(self):
         """Load-side voltage: 1 present, 0 absent, RELAY_V_NONE without a sense input."""
         if self._sense is None:

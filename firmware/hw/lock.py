@@ -55,3 +55,8 @@ class SocketLock:
 
     def locked(self):
         return self._fb is not None and self._fb() == 1
+
+    @property
+    def feedback_value(self):
+        """The "locked" switch Signal's value method (1: locked), None without one."""
+        return self._fb

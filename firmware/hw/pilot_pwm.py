@@ -25,6 +25,7 @@ class PilotPwm:
             raise ValueError("pilot PWM runs at %d Hz" % f)
         self.mode = PILOT_N12
         self.duty = 0
+        self.edges = False  # pulsing(), kept as an attribute for the control step
         self._set(0)
 
     def _set(self, u16):
@@ -36,6 +37,7 @@ class PilotPwm:
             return
         self.mode = mode
         self.duty = duty
+        self.edges = mode == PILOT_PWM and 0 < duty < 1000
         if mode == PILOT_PWM:
             self._set(duty_u16(duty))
         elif mode == PILOT_P12:

@@ -34,6 +34,11 @@ class Rcm:
         """The trip output now (polled every tick as well: the IRQ is the fast path, not the only one)."""
         return self._trip() == 1
 
+    @property
+    def trip_value(self):
+        """The trip Signal's value method (1: tripped), for the control step to read directly."""
+        return self._trip
+
     def test(self, on):
         """Drive the test winding (about 60 Hz square), or hold the test input high, while on."""
         if on != self.testing:

@@ -1,5 +1,6 @@
 # Pilot and proximity sampling synchronised to the pilot PWM. An IRQ on the edges of the pilot's sync input
-# samples the plateau it lands in into preallocated arrays; the control step averages them once per tick.
+# samples the plateau it lands in into preallocated arrays (a ring of the latest samples for the console's
+# diag, and sums since the last arm); the control step takes the means once per tick.
 # The IRQ is armed only for EDGES edges before each step (arm(), from the guard's timer 2 ms ahead) and
 # disarms itself: 400 ISR calls a second instead of 2000. Where the IRQ cannot catch a plateau (shorter
 # than the port's interrupt latency) the step falls back to a burst of reads over two periods keeping
@@ -32,8 +33,9 @@ class Sampler:
         self.lo = array("H", [0] * _RING)  # low-plateau CP counts
         self.ppc = array("H", [0] * _RING)  # PP counts, taken in the high plateau's frame
         self.cnt = array("H", [0, 0, 0])  # high samples, low samples, discarded (an edge during the read)
-        self._seen_hi = 0
-        self._seen_lo = 0
+        # Since the last arm() or read(): high-plateau CP sum, low-plateau CP sum, PP sum, high count, low count.
+        # At most a few samples each (the IRQ disarms itself after EDGES edges): far from overflow.
+        self.acc = array("i", [0, 0, 0, 0, 0])
         self._bhi = 0
         self._blo = 0
         # Where each reading came from, for the board report: [isr high, isr low, burst, direct].
@@ -51,6 +53,8 @@ class Sampler:
 
     def arm(self):
         """Take the next EDGES edges. Interrupt context (the guard's timer). No allocation."""
+        a = self.acc
+        a[0] = a[1] = a[2] = a[3] = a[4] = 0  # (before the IRQ is enabled: nothing can add meanwhile)
         self._edges = 0
         if self._trig is not None:
             self._trig(self._both)
@@ -77,15 +81,21 @@ class Sampler:
         if self._level() != lvl:
             n[2] = (n[2] + 1) & _WRAP  # an edge came during the read: the sample may straddle plateaus
             return
+        a = self.acc
         if lvl == self._hl:
             i = n[0]
             self.hi[i & _RMASK] = c
             self.ppc[i & _RMASK] = p
             n[0] = (i + 1) & _WRAP
+            a[0] += c
+            a[2] += p
+            a[3] += 1
         else:
             i = n[1]
             self.lo[i & _RMASK] = c
             n[1] = (i + 1) & _WRAP
+            a[1] += c
+            a[4] += 1
 
     def _burst(self):
         # Loop context: back-to-back reads over two periods; keeps the extremes in _bhi/_blo. No allocation.
@@ -116,23 +126,21 @@ class Sampler:
         if self._edges < EDGES:
             self._done()  # edges from now on would be a whole tick old at the next read
         afe = self.afe
-        n = self.cnt
-        nh = (n[0] - self._seen_hi) & _WRAP
-        nl = (n[1] - self._seen_lo) & _WRAP
-        self._seen_hi = n[0]
-        self._seen_lo = n[1]
+        a = self.acc
+        nh = a[3]
+        nl = a[4]
         src = self.src
         if pulsing:
             if not nh or not nl:
                 self._burst()
                 src[2] += 1
             if nh:
-                io.cp_high_mv = afe.cp_mv(_mean(self.hi, n[0], nh))
+                io.cp_high_mv = afe.cp_mv(a[0] // nh)
                 src[0] += 1
             else:
                 io.cp_high_mv = afe.cp_mv(self._bhi)
             if nl:
-                io.cp_low_mv = afe.cp_mv(_mean(self.lo, n[1], nl))
+                io.cp_low_mv = afe.cp_mv(a[1] // nl)
                 src[1] += 1
             else:
                 io.cp_low_mv = afe.cp_mv(self._blo)
@@ -141,18 +149,7 @@ class Sampler:
             io.cp_low_mv = NO_SAMPLE
             src[3] += 1
         if pulsing and nh:
-            io.pp_ohm = afe.pp_ohm(_mean(self.ppc, n[0], nh))
+            io.pp_ohm = afe.pp_ohm(a[2] // nh)
         else:
             io.pp_ohm = afe.pp_ohm(self._direct(self._pp))
-
-
-def _mean(ring, end, count):
-    """Mean of the newest count (at most _RING) samples of a ring whose next write index is end."""
-    if count > _RING:
-        count = _RING
-    s = 0
-    k = 1
-    while k <= count:
-        s += ring[(end - k) & _RMASK]
-        k += 1
-    return s // count
+        a[0] = a[1] = a[2] = a[3] = a[4] = 0
