@@ -34,8 +34,15 @@ OLD_TICK_INSNS = 82529  # instructions per tick counted when the calibration run
 # Measured on the rp2 port (issue 9), before this change: the reference figures.
 RP2_STEP_US = 2260  # App.step in C2, interrupts excluded (A 1802, B2 2207)
 RP2_TICK_US = 1367  # of which Charger.tick
-RP2_REST_US = 2260 - 1367  # sampler.read 703, inputs + temperature 188, outputs + LED 237, history 87 (overlapping)
 RP2_EDGE_ISR_US = 81.5  # per pilot edge (72-96), hard IRQ
+# The whole step is estimated from the code the rp2 port measured: tools/perf/mp_step.py counts the instructions
+# of one App.step in C2 for that code (this commit, every edge sampled: 20 a tick) and for today's (4 a tick),
+# and today's estimate is RP2_STEP_US x today's count / that count. One factor for the whole step, since the
+# count includes the hardware calls (do-nothing Python stubs here, C on the port) in both.
+RP2_REF_COMMIT = "6de2ab6"
+RP2_REF_STEP_INSNS = 167389  # that count, as taken when this was written (used where git history is missing)
+EDGES_BEFORE = 20
+EDGES_NOW = 4
 RP2_EDGES_BEFORE = 2000  # per second: every edge
 RP2_RAM = ((44.2, 51.5, 66.0), (14.5, 17.3, 19.4))  # KB: .mpy on a filesystem; frozen (after start, +asyncio and
 #                                                      console task, console in use)
@@ -47,11 +54,11 @@ def probe_unix():
     return board_figures.json_line(micropython(FIRMWARE_PATH, [PROBE, "2000"], "256K"), "probe")
 
 
-def _callgrind(args):
+def _callgrind(args, env=None, heap="192K"):
     if not shutil.which("valgrind"):
         return None
     out = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", MICROPYTHON,
-                          "-X", "heapsize=192K"] + args, env=MP_ENV, cwd=ROOT, stdout=subprocess.DEVNULL,
+                          "-X", "heapsize=" + heap] + args, env=env or MP_ENV, cwd=ROOT, stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE, universal_newlines=True)
     for line in out.stderr.splitlines():
         if "Collected :" in line:
@@ -78,6 +85,39 @@ def instructions_per_tick():
             return None
         counts.append(c)
     return (counts[1] - counts[0]) // 20000
+
+
+def instructions_per_step(tree, edges):
+    """x86-64 instructions per App.step in steady C2 of the firmware in tree (a folder with firmware/ and
+    boards/), on the do-nothing hardware: tools/perf/mp_step.py with and without the steps."""
+    env = dict(os.environ, MICROPYPATH=os.pathsep.join([os.path.join(ROOT, "tools", "perf", "stub"),
+                                                        os.path.join(tree, "firmware"), os.path.join(tree, "boards")]))
+    script = os.path.join(ROOT, "tools", "perf", "mp_step.py")
+    n = 2000
+    c = [_callgrind([script, mode, str(n), str(edges)], env, "256K") for mode in ("step", "plant")]
+    if None in c:
+        return None
+    return (c[0] - c[1]) // n
+
+
+def step_figures():
+    """(today's instructions per step, the reference code's, where the reference came from)."""
+    now = instructions_per_step(ROOT, EDGES_NOW)
+    ref = None
+    src = "counted now on commit %s" % RP2_REF_COMMIT
+    d = tempfile.mkdtemp()
+    try:
+        arc = subprocess.run(["git", "archive", RP2_REF_COMMIT, "firmware", "boards"], cwd=ROOT,
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        if arc.returncode == 0:
+            subprocess.run(["tar", "-x", "-C", d], input=arc.stdout, check=True)
+            ref = instructions_per_step(d, EDGES_BEFORE)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+    if ref is None:
+        ref = RP2_REF_STEP_INSNS
+        src = "as counted on %s when this bench was written (no git history here)" % RP2_REF_COMMIT
+    return now, ref, src
 
 
 def flash_sizes():
@@ -114,7 +154,7 @@ def _ok(value, budget, less_equal=True):
     return "met" if (value <= budget if less_equal else value >= budget) else "**missed**"
 
 
-def render(p, ipt, flash, speed, react, bf, vb):
+def render(p, ipt, flash, speed, react, bf, vb, stp):
     L = []
     w = L.append
     w("# Measured performance")
@@ -177,13 +217,16 @@ def render(p, ipt, flash, speed, react, bf, vb):
       % (RP2_STEP_US, RP2_STEP_US / 100.0, RP2_TICK_US))
     if ipt:
         est = ipt * CYCLES_PER_X86_INSN / RP2040_HZ * 1e6
-        step = est + RP2_REST_US
         w("| Charger.tick in C2, RP2040 at 125 MHz (estimate) | about %.0f µs = %.1f %% of the tick | | | %d x86-64 "
           "instructions per tick (callgrind) x %.2f cycles each, calibrated on the rp2 port (below) |"
           % (est, est / 100.0, ipt, CYCLES_PER_X86_INSN))
-        w("| App.step in C2, RP2040 (estimate) | about %.0f µs = %.1f %% of the tick | ≤ 800 µs | %s | the tick's "
-          "estimate + the rest of the step as measured on the rp2 port (%d µs: sampling, inputs, outputs, history) |"
-          % (step, step / 100.0, _ok(step, 800), RP2_REST_US))
+    if stp and stp[0]:
+        now_i, ref_i, src = stp
+        step = RP2_STEP_US * now_i / float(ref_i)
+        w("| App.step in C2, RP2040 (estimate) | about %.0f µs = %.1f %% of the tick | ≤ 800 µs | %s | %d x86-64 "
+          "instructions per step (callgrind, tools/perf/mp_step.py) against %d for the code the rp2 port measured "
+          "at %d µs (%s): %d x %d / %d |"
+          % (step, step / 100.0, _ok(step, 800), now_i, ref_i, RP2_STEP_US, src, RP2_STEP_US, now_i, ref_i))
     isr_s, steps_s, guard_s = vb["rates"]
     share = isr_s * RP2_EDGE_ISR_US / 1e4
     w("| pilot-edge ISR load while charging | %.0f calls/s (virtual board) x %.1f µs (rp2 port, measured) = %.1f %% "
@@ -313,10 +356,15 @@ def render(p, ipt, flash, speed, react, bf, vb):
     w("from the one measurement on the rp2 port (issue 9): there `Charger.tick` in C2 took 1367 µs, where the")
     w("previous factor, 2.0 (an assumption), gave 1321 µs from %d instructions; 2.0 x 1367 / 1321 = %.2f."
       % (OLD_TICK_INSNS, CYCLES_PER_X86_INSN))
-    w("The earlier docs set that 1321 µs against the whole `App.step` (2260 µs measured): the rest of the step")
-    w("(sampling, inputs, outputs, history: %d µs there) is mostly calls into the port's C `machine` module," % RP2_REST_US)
-    w("which the unix port's instruction count cannot see (the virtual board models it in Python), so the step")
-    w("estimate adds that measured rest unchanged. The ISR load is a rate counted on the virtual board times")
+    w("The whole `App.step` is estimated by one more count: tools/perf/mp_step.py runs the firmware on")
+    w("do-nothing hardware (tools/perf/stub: every pin and ADC read is one Python attribute) with the inputs")
+    w("of steady C2, and callgrind counts the instructions of 2000 steps against the same loop without them.")
+    w("The same script runs on the code the rp2 port measured (commit %s, 2260 µs a step, every edge sampled)."
+      % RP2_REF_COMMIT)
+    w("Today's estimate is 2260 µs times the ratio of the two counts. Both counts include the hardware calls")
+    w("(Python stubs here, C functions on the port) in the same number or fewer, so a step that makes fewer of")
+    w("them is not credited for the difference between a stub and a C call. The ISR load is a rate counted on")
+    w("the virtual board times")
     w("the rp2 port's measured cost per call. On a Pico, `mpremote run tools/perf/mp_probe.py` (with")
     w("`firmware/` on its filesystem) prints the real `tick_ns`.")
     w("")
@@ -331,6 +379,9 @@ def main(argv):
     p = probe_unix()
     print("bench: instruction counts (callgrind) ...", flush=True)
     ipt = instructions_per_tick()
+    print("bench: instructions per control step, today's code and the rp2 port's reference (callgrind) ...",
+          flush=True)
+    stp = step_figures()
     print("bench: .mpy sizes ...", flush=True)
     flash = flash_sizes()
     print("bench: simulation speed ...", flush=True)
@@ -346,7 +397,7 @@ def main(argv):
                         ("unplug (C -> A)", reactions.vboard_c_to("A"))],
           "rates": reactions.vboard_isr_rate(),
           "wasm_ram": board_figures.wasm_boot_ram(tree)}
-    text = render(p, ipt, flash, speed, react, bf, vb)
+    text = render(p, ipt, flash, speed, react, bf, vb, stp)
     with open(out, "w") as f:
         f.write(text)
     print(text)

@@ -1,5 +1,10 @@
 # Do-nothing hardware for measuring the firmware's own RAM after boot (make bench): every class the board
 # adapters construct, with no behaviour and no state beyond a value. Not a simulation (see tools/vboard).
+# SIGNALS and ADCS (each by pin number) let a measuring script (tools/perf/mp_step.py) set the level a Signal
+# reads (._v, logical) and the counts an ADC reads (._c) to what a session gives; reads stay one attribute.
+
+SIGNALS = {}
+ADCS = {}
 
 
 class Pin:
@@ -13,6 +18,7 @@ class Pin:
 
     def __init__(self, pin_id, mode=-1, pull=-1, value=None, **kw):
         self._v = value or 0
+        self.id = pin_id
 
     def init(self, *a, **kw):
         pass
@@ -35,6 +41,7 @@ class Pin:
 class Signal:
     def __init__(self, pin, *a, invert=False, **kw):
         self._v = 0
+        SIGNALS[pin.id] = self
 
     def value(self, v=None):
         if v is None:
@@ -72,10 +79,11 @@ class ADC:
     WIDTH_12BIT = 3
 
     def __init__(self, pin, *a, **kw):
-        pass
+        self._c = 32768
+        ADCS[getattr(pin, "id", pin)] = self
 
     def read_u16(self):
-        return 32768
+        return self._c
 
     def atten(self, a):
         pass
