@@ -165,15 +165,19 @@ class SimUart:
         self._len = 0
         self._pos = 0
         self._t0 = 0  # when the first answer byte is complete
-        self.written = []  # every request frame, for the tests
+        self.written = []  # the last 64 request frames, for the tests
+        self._done_t = 0  # when the last request's stop bit is out
         self.extra = b""  # bytes to put on the line with the next answer (noise, a late frame)
 
     def write(self, data):
         data = bytes(data)
         self.written.append(data)
+        if len(self.written) > 64:
+            del self.written[0]
         resp = self.sim.answer(data)
         now = self.clock()
         tx_ms = (len(data) * self.char_us + 999) // 1000
+        self._done_t = now + tx_ms
         out = self.extra + (resp or b"")
         self.extra = b""
         if out:
@@ -219,7 +223,8 @@ class SimUart:
         return n
 
     def txdone(self):
-        return True
+        """True once the last request's frame time has passed (as a UART's transmitter-empty flag)."""
+        return ((self.clock() - self._done_t) & _MASK) < _MASK // 2
 
 
 class _Sleep:

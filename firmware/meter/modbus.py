@@ -17,7 +17,7 @@ MAX_REGS = const(40)  # the longest read the meter maps need (ABB: 28 registers)
 _RX_LEN = const(85)  # 5 + 2 * MAX_REGS: address, function, byte count, data, CRC
 _SCRATCH = const(16)  # bytes taken from the UART per readinto (the rp2 and esp32 FIFOs hold 32 / 128)
 _POLL_MS = const(2)  # how often the receive wait looks at the UART
-_TX_MARGIN_MS = const(3)  # the end of a frame is waited for by txdone() for this long (see _sent)
+_SPIN_MAX = const(5000)  # txdone() checks after the air time at most (see _sent)
 
 _table = None  # the CRC table: 256 16-bit words, built by the first Master
 
@@ -212,23 +212,21 @@ class Master:
         await self._sleep(ms)
 
     async def _sent(self, nbytes):
-        # Driver-enable release. The frame's air time is computed from the baud rate (nbytes characters);
-        # the task sleeps through all of it but the last _TX_MARGIN_MS, then waits for the UART's own
-        # "transmitter empty" (txdone() on rp2 and esp32) for at most the margin and a few characters more,
-        # so DE drops just after the stop bit (_attempt releases it). A UART without txdone() but with flush() (blocks until the
-        # frame is out) gets flush(); one with neither gets the computed time only.
+        # Driver-enable release once the frame has left. Its air time is computed from the baud rate
+        # (nbytes characters of bits_per_char bits); the task sleeps that long rounded up to the next ms, so
+        # the last stop bit is out by then, and confirms with the UART's txdone() (rp2, esp32), spinning at
+        # most t3.5 more while a FIFO still drains; a UART with flush() but no txdone() gets flush(). So DE
+        # drops within about 1 ms of the stop bit, inside the t3.5 (4 ms at 9600 baud) a slave waits before
+        # it answers. A task that holds the event loop longer can cost the answer's first bytes: a retry.
+        await self._wait((nbytes * self.char_us + 999) // 1000)
         uart = self.uart
-        air_ms = (nbytes * self.char_us + 999) // 1000
-        if air_ms > _TX_MARGIN_MS:
-            await self._wait(air_ms - _TX_MARGIN_MS)
         if hasattr(uart, "txdone"):
             t = self._now()
-            while not uart.txdone() and since(self._now(), t) <= _TX_MARGIN_MS + self.t35_ms:
-                pass
+            for _ in range(_SPIN_MAX):
+                if uart.txdone() or since(self._now(), t) > self.t35_ms:
+                    break
         elif hasattr(uart, "flush"):
             uart.flush()
-        elif air_ms <= _TX_MARGIN_MS:
-            await self._wait(air_ms)
 
     async def _attempt(self, slave, fc, start, count):
         self.drain(self._now())

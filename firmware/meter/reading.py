@@ -57,7 +57,7 @@ class Reading:
         else:
             self.bad = self.bad + 1 if self.bad < _WRAP else self.bad
             self.ok = False
-            self.lost = self.bad >= lost_after
+            self.lost = self.fitted and self.bad >= lost_after  # no meter fitted: nothing to lose
         self.reason = reason
         self.seq = (self.seq + 1) & _WRAP  # even: stable
 
