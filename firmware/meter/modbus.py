@@ -78,6 +78,7 @@ class Master:
         self._t0 = 0  # when the request had left
         self._line_t = 0  # when a byte was last seen on the line (for the t3.5 silence)
         self._over = False  # more bytes came than the buffer holds
+        self._late = False  # the last attempt timed out: its answer may still come (see _attempt)
 
     def _now(self):
         if self._clock is None:
@@ -230,10 +231,18 @@ class Master:
 
     async def _attempt(self, slave, fc, start, count):
         self.drain(self._now())
-        # Inter-frame silence: t3.5 with nothing on the line before a new request.
-        while since(self._now(), self._line_t) < self.t35_ms:
-            await self._wait(1)
+        # Inter-frame silence: t3.5 with nothing on the line before a new request. After a timeout, a whole
+        # timeout of silence (at most 4): RTU answers carry no transaction id, so a slow meter's late answer
+        # to the last request must be drained before the next request, not taken as its answer.
+        quiet = self.t35_ms
+        if self._late:
+            quiet = self.timeout_ms
+            self._line_t = self._now()
+        t = self._now()
+        while since(self._now(), self._line_t) < quiet and since(self._now(), t) < 4 * self.timeout_ms:
+            await self._wait(1 if quiet == self.t35_ms else _POLL_MS)
             self.drain(self._now())
+        self._late = False
         tx = self.request(slave, fc, start, count)
         try:
             if self.de is not None:
@@ -247,6 +256,7 @@ class Master:
         while True:
             st = self.poll(self._now())
             if st != PENDING:
+                self._late = st == TIMEOUT
                 return st
             await self._wait(_POLL_MS)
 
