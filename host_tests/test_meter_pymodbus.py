@@ -4,6 +4,7 @@
 # re-addresses answers. Good reads of each register, CRC errors, a silent meter, a wrong slave address, a
 # slow answer, energy that wraps or jumps backwards. Host tier (pty, threads, subprocess): CPython only.
 import struct
+import time
 
 import pytest
 
@@ -142,3 +143,34 @@ def test_energy_that_jumps_backwards_or_wraps_never_gives_a_negative_or_huge_del
         assert 0 <= d
         total += d
     assert total == 0
+
+
+def test_the_vboard_uart_on_cpython_reads_and_writes_its_pty_without_blocking():
+    """The in-process virtual board (CPython) gets the same machine.UART as the unix port."""
+    import os
+    import pty
+    import tty
+
+    from tools.vboard.ports import machine
+
+    m, s = pty.openpty()
+    tty.setraw(m)
+    machine.UART_PATHS[2] = os.ttyname(s)
+    try:
+        u = machine.UART(2, baudrate=9600)
+        assert u.any() == 0 and u.read() is None and u.readinto(bytearray(4)) is None  # nothing: no wait
+        assert u.write(b"\x01\x04\x00\x00\x00\x02\x71\xcb") == 8
+        assert os.read(m, 16) == b"\x01\x04\x00\x00\x00\x02\x71\xcb"
+        os.write(m, b"abcdef")
+        for _ in range(500):  # the pty hands the bytes over within ms; up to 5 s on a loaded machine
+            if u.any() == 6:
+                break
+            time.sleep(0.01)
+        buf = bytearray(4)
+        assert u.readinto(buf, 2) == 2 and buf[:2] == b"ab"
+        assert u.read() == b"cdef" and u.txdone()
+        u.deinit()
+    finally:
+        del machine.UART_PATHS[2]
+        os.close(m)
+        os.close(s)

@@ -41,12 +41,14 @@ class S0Meter:
         self._rem = 0  # pulses * 1000 not yet a whole Wh
         self._wh = 0
         self.isr = self._isr  # bound once: the IRQ handler
+        self.pin = None  # the input pin and its IRQ object, kept by meter.build
+        self.irq = None
 
     def _isr(self, _pin):
         # Interrupt context (pin IRQ). No allocation: small ints and attribute stores only.
         t = self._clock()
         if self.count or self.dt:
-            gap = (t - self.last_t) & _MASK
+            gap = since(t, self.last_t)
             if gap < self.min_gap_ms:
                 self.ignored = (self.ignored + 1) & _MASK
                 return
