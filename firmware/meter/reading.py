@@ -2,9 +2,11 @@
 # leaves for the core, the console and the trace. Written by the meter task only; read by anyone.
 from array import array
 
+from evse.compat import const
+
 from .reasons import OK, STARTING
 
-_WRAP = 0x3FFFFFFF  # counters stay small ints on 32-bit ports
+_WRAP = const(0x3FFFFFFF)  # counters stay small ints on 32-bit ports
 
 
 class Reading:
