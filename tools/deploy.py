@@ -23,6 +23,7 @@ _PREPARE = (
     "        pass\n"
     "_rm('evse')\n"
     "_rm('hw')\n"
+    "_rm('meter')\n"
 )
 
 

@@ -1,5 +1,6 @@
 # Fake machine module for the virtual board: Pin, Signal, ADC, PWM, Timer, WDT backed by the Kernel in
-# tools/vboard/kernel.py (virtual time, the bench's circuit models, IRQs with latency jitter).
+# tools/vboard/kernel.py (virtual time, the bench's circuit models, IRQs with latency jitter); UART backed
+# by a host serial device (a pseudo-terminal), so a meter on the host answers the firmware's Modbus master.
 # Methods the firmware may call from an ISR (Pin.value, Signal.value/on/off, ADC.read_u16, PWM.duty_u16)
 # do not allocate while virtual time is below 2**30 us.
 from tools.vboard import clock as _c
@@ -203,6 +204,128 @@ class WDT:
 
     def feed(self):
         self._k.wdt_feed()
+
+
+UART_PATHS = {}  # UART id -> host device path; VBOARD_UART<id> in the environment does the same
+
+
+class UART:
+    """machine.UART on a host serial device (a pty's slave side, a tty): bytes written go to the device at
+    once, bytes the device sends wait here until read. Non-blocking as a UART with timeout=0: read() and
+    readinto() take what has arrived. The line settings are accepted and not modelled (a pty has no baud
+    rate). Needs no virtual board running: the Modbus tests use it on the unix port in real time."""
+
+    def __init__(self, id, baudrate=9600, bits=8, parity=None, stop=1, tx=None, rx=None, timeout=0, **kw):
+        import os
+
+        path = UART_PATHS.get(id) or os.getenv("VBOARD_UART%d" % id)
+        if not path:
+            raise ValueError("vboard: UART(%d) has no host device: set VBOARD_UART%d=/dev/pts/N" % (id, id))
+        self.id = id
+        self.baudrate = baudrate
+        self._pending = bytearray()  # arrived from the device, not read yet
+        self._f = _HostTty(path)
+
+    def init(self, baudrate=None, **kw):
+        if baudrate is not None:
+            self.baudrate = baudrate
+
+    def _fill(self):
+        data = self._f.read()
+        if data:
+            self._pending.extend(data)
+
+    def any(self):
+        self._fill()
+        return len(self._pending)
+
+    def read(self, n=-1):
+        self._fill()
+        p = self._pending
+        if not p:
+            return None  # as a UART with timeout=0 that has nothing
+        if n < 0 or n > len(p):
+            n = len(p)
+        out = bytes(p[:n])
+        self._pending = p[n:]
+        return out
+
+    def readinto(self, buf, n=-1):
+        self._fill()
+        p = self._pending
+        if not p:
+            return None
+        if n < 0 or n > len(buf):
+            n = len(buf)
+        if n > len(p):
+            n = len(p)
+        for i in range(n):
+            buf[i] = p[i]
+        self._pending = p[n:]
+        return n
+
+    def write(self, buf):
+        return self._f.write(buf)
+
+    def flush(self):
+        pass  # written bytes are with the host already
+
+    def txdone(self):
+        return True
+
+    def deinit(self):
+        self._f.close()
+
+
+class _HostTty:
+    """A host tty opened raw and non-blocking: os.open on CPython; on the unix port (no os.read), a file
+    whose reads return at once because the tty's VMIN and VTIME are 0."""
+
+    def __init__(self, path):
+        import sys
+
+        self._mp = sys.implementation.name == "micropython"
+        if self._mp:
+            import termios
+
+            self._f = open(path, "r+b")
+            fd = self._f.fileno()
+            termios.setraw(fd)
+            a = termios.tcgetattr(fd)
+            a[6][5] = 0  # VTIME (Linux c_cc index 5)
+            a[6][6] = 0  # VMIN (index 6): a read returns what is there, maybe nothing
+            termios.tcsetattr(fd, termios.TCSANOW, a)
+        else:
+            import os
+            import tty
+
+            self._fd = os.open(path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+            tty.setraw(self._fd)
+
+    def read(self):
+        if self._mp:
+            return self._f.read(256)
+        import os
+
+        try:
+            return os.read(self._fd, 256)
+        except (BlockingIOError, OSError):
+            return b""
+
+    def write(self, buf):
+        if self._mp:
+            return self._f.write(buf)
+        import os
+
+        return os.write(self._fd, bytes(buf))
+
+    def close(self):
+        if self._mp:
+            self._f.close()
+        else:
+            import os
+
+            os.close(self._fd)
 
 
 def reset():
