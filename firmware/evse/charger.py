@@ -210,13 +210,11 @@ class Charger:
             lim = self.config
             hi = io.cp_high_mv
             lo = io.cp_low_mv
-            if self._s_cal and lo != NO_SAMPLE:
+            if self._s_cal:  # as the full tick calibrates them
                 cfg = self.inst
                 hi = hi * cfg.cp_gain // CAL_GAIN_ONE + cfg.cp_offset_mv
-                lo = lo * cfg.cp_gain // CAL_GAIN_ONE + cfg.cp_offset_mv
-            elif self._s_cal:
-                cfg = self.inst
-                hi = hi * cfg.cp_gain // CAL_GAIN_ONE + cfg.cp_offset_mv
+                if lo != NO_SAMPLE:
+                    lo = lo * cfg.cp_gain // CAL_GAIN_ONE + cfg.cp_offset_mv
             pp = io.pp_ohm
             t = io.temp_dc
             if (
@@ -257,8 +255,7 @@ class Charger:
         ev = self.ev
         self._s_hi_min = KEEP_MIN[ev]
         self._s_hi_max = KEEP_MAX[ev]
-        cal = cfg.cp_gain != CAL_GAIN_ONE or cfg.cp_offset_mv != 0
-        self._s_cal = cal
+        self._s_cal = cfg.cp_gain != CAL_GAIN_ONE or cfg.cp_offset_mv != 0
         # The low plateau: not looked at unless the PWM runs with an EV there; then either no sample (a pilot
         # too fast for the sampler) or a proven diode (a failing one is timed: _low_bad, never quiet).
         self._s_lo_min = -_ANY
