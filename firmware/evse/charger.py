@@ -47,6 +47,9 @@ _OVER_TEMP = _B << F.OVER_TEMPERATURE
 _SESSION = (_B << F.DIODE) | (_B << F.LOCK_FAILED) | (_B << F.EV_NOT_RESPONDING)
 _GFCI_TRIP = _B << F.GFCI_TRIP
 _ANY = const(0x3FFFFFFF)  # a window bound no reading reaches (a small int on 32-bit ports)
+# Counters wrap here: x + 1 stays a small int on 32-bit ports (below 2**30) before it is masked, so counting
+# never allocates, even after months (0x3FFFFFFF + 1 would be a big int, and an allocation in an interrupt).
+_COUNT_WRAP = const(0x1FFFFFFF)
 
 
 class Charger:
@@ -119,7 +122,7 @@ class Charger:
         self._s_faults = 0
         self._s_latched = 0
         self.quiet = False  # the last tick returned early: it changed nothing (the board skips its outputs)
-        self.quiet_ticks = 0  # ticks that returned early (wraps at 2**30; the bench reports the share)
+        self.quiet_ticks = 0  # ticks that returned early (wraps at 2**29)
 
     # -- commands (console, buttons) ------------------------------------------------------------
 
@@ -227,7 +230,7 @@ class Charger:
             ):
                 self._now = now
                 self.quiet = True
-                self.quiet_ticks = (self.quiet_ticks + 1) & 0x3FFFFFFF
+                self.quiet_ticks = (self.quiet_ticks + 1) & _COUNT_WRAP
                 return
         self.quiet = False
         self._full(now)
@@ -243,7 +246,7 @@ class Charger:
         if self.faults & _GFCI_TRIP and not self.latched & _GFCI_TRIP and self.rcd.tripped:
             self._q = 2  # until the reclosure is due
             self._q_from = now
-            self._q_len = since(self.rcd.trip_t + RECLOSE_DELAY_MS, now)
+            self._q_len = RECLOSE_DELAY_MS - since(now, self.rcd.trip_t)  # (no sum of times: small ints only)
         self._poke = False
         self._s_in = _inputs(io, self)
         self._s_faults = self.faults

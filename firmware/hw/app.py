@@ -19,7 +19,10 @@ TEMP_EVERY_MS = const(100)
 # After a quiet tick nothing the history records (state, faults, offer) has changed: it is told of the time only
 # once a second then, enough for its clock-wrap count (a wrap is 12 days) and its checkpoint timer.
 HISTORY_EVERY_MS = const(1000)
-_WRAP = const(0x3FFFFFFF)  # counters stay small ints on 32-bit ports
+_WRAP = const(0x3FFFFFFF)  # the ms clock's period (time.ticks_ms), for differences of times
+# Counters wrap here, so that x + 1 is still a small int on 32-bit ports before it is masked (0x3FFFFFFF + 1
+# is not: a big int, an allocation, a MemoryError in the timer interrupt after 124 days of steps).
+_COUNT_WRAP = const(0x1FFFFFFF)
 
 
 class App:
@@ -32,7 +35,7 @@ class App:
         self.wdt = wdt
         self.settings = settings  # the evse.settings.Settings the firmware runs on
         self.history = history  # evse.history.History: fault counters and session log (console)
-        self.steps = 0  # steps run (wraps at 2**30): the deadline guard watches it
+        self.steps = 0  # steps run (wraps at 2**29): the deadline guard watches it
         self.fed = 0
         self.stalls = 0  # deadline-guard trips
         self._last = None
@@ -94,12 +97,12 @@ class App:
         # (since() written out: (b - a) & _WRAP is the ms from a to b on the wrapping clock)
         healthy = self._last is None or (now - self._last) & _WRAP <= _STEP_LATE_MS
         self._last = now
-        self.steps = (self.steps + 1) & _WRAP
+        self.steps = (self.steps + 1) & _COUNT_WRAP
         if self._beat is None:
             self._beat = now
         if healthy and self.wdt is not None and (now - self._beat) & _WRAP <= MAIN_STALL_MS:
             self.wdt.feed()
-            self.fed = (self.fed + 1) & _WRAP
+            self.fed = (self.fed + 1) & _COUNT_WRAP
 
     def beat(self, now):
         """The main program is alive at now (ms): called by its housekeeping task. Loop context."""

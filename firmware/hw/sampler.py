@@ -39,7 +39,8 @@ class Sampler:
         self._bhi = 0
         self._blo = 0
         # Where each reading came from, for the board report: [isr high, isr low, burst, direct].
-        self.src = array("I", [0, 0, 0, 0])
+        # Counts wrap at 2**16 (an "I" item above 2**30 would be read as a big int: an allocation in the step).
+        self.src = array("H", [0, 0, 0, 0])
         self._edges = EDGES  # edges taken since the last arm(); EDGES = disarmed
         self._trig = None  # the sync IRQ's trigger() method, bound once (attach())
         self._both = 0
@@ -133,21 +134,21 @@ class Sampler:
         if pulsing:
             if not nh or not nl:
                 self._burst()
-                src[2] += 1
+                src[2] = (src[2] + 1) & _WRAP
             if nh:
                 io.cp_high_mv = afe.cp_mv(a[0] // nh)
-                src[0] += 1
+                src[0] = (src[0] + 1) & _WRAP
             else:
                 io.cp_high_mv = afe.cp_mv(self._bhi)
             if nl:
                 io.cp_low_mv = afe.cp_mv(a[1] // nl)
-                src[1] += 1
+                src[1] = (src[1] + 1) & _WRAP
             else:
                 io.cp_low_mv = afe.cp_mv(self._blo)
         else:
             io.cp_high_mv = afe.cp_mv(self._direct(self._cp))
             io.cp_low_mv = NO_SAMPLE
-            src[3] += 1
+            src[3] = (src[3] + 1) & _WRAP
         if pulsing and nh:
             io.pp_ohm = afe.pp_ohm(a[2] // nh)
         else:
