@@ -16,7 +16,9 @@ PP_INVALID = const(10)  # proximity open / out of range (no cable) while an EV i
 LOCK_FAILED = const(11)  # Type 2 socket lock did not confirm
 EV_NOT_RESPONDING = const(12)  # EV stayed in C 6 s after PWM was withdrawn
 TEMP_SENSOR = const(13)  # a temperature sensor that was read has vanished, or reads what cannot be
-COUNT = const(14)
+OVER_CURRENT = const(14)  # the EV drew more than offered + 10 % + 0.5 A for 5 s (metered)
+METER_LOST = const(15)  # the fitted meter stopped answering or answers nonsense (advisory, see charger.py)
+COUNT = const(16)
 
 NAMES = (
     "diode",
@@ -33,6 +35,8 @@ NAMES = (
     "lock_failed",
     "ev_not_responding",
     "temp_sensor",
+    "over_current",
+    "meter_lost",
 )
 
 # Always latched: only a service reset (console `reset`, or a power cycle) clears them.

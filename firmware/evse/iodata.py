@@ -42,6 +42,9 @@ class IO:
         self.rcd = False  # residual-current monitor signalling (level, or latched by the ISR)
         self.temp_dc = TEMP_NONE  # temperature, tenths of a degree C
         self.lock_ok = False  # socket lock feedback: locked
+        self.ev_ma = -1  # the highest phase current the meter measured (mA); -1: not measured (no meter,
+        #                  an S0 meter, or no good reading since the last failed poll)
+        self.meter_lost = False  # the fitted meter stopped answering (meter.reading.Reading.lost)
         # outputs (safe values until the first tick)
         self.pilot = PILOT_N12
         self.duty = 0  # tenths of a percent, meaningful with PILOT_PWM
@@ -67,3 +70,6 @@ class Config:
         self.temp_stop_dc = 750  # over_temperature fault above this
         self.cp_gain = 10000  # pilot sense calibration (evse/calibration.py): gain in 1/10000 ...
         self.cp_offset_mv = 0  # ... and offset, applied to both plateaus
+        self.meter_stop = False  # meter_lost stops charging (setting meter_lost_stop); else it is reported only
+        self.limit_wh = 0  # session energy limit (setting limit_kwh), 0 = none: read by evse.history
+        self.limit_ms = 0  # session time limit (setting limit_min), 0 = none
