@@ -212,7 +212,9 @@ def test_main_file_cut_without_tmp_never_raises(tmp_path):
 def _values():
     parts = {}
     for s in S.SCHEMA:
-        if s.kind == S.T_INT:
+        if s.kind == S.T_INT and s.allowed is not None:
+            parts[s.name] = st.sampled_from(s.allowed)
+        elif s.kind == S.T_INT:
             parts[s.name] = st.integers(s.lo, s.hi)
         elif s.kind == S.T_BOOL:
             parts[s.name] = st.booleans()

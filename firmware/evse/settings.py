@@ -19,8 +19,9 @@ _PIN_MIGRATED = "settings: the PIN was stored in plain digits; it is now stored 
 class Setting:
     """One setting: name, type, min/max (ints; digit count for a PIN) or choices, unit, default, help."""
 
-    def __init__(self, name, kind, lo, hi, choices, unit, default, help_):
+    def __init__(self, name, kind, lo, hi, choices, unit, default, help_, allowed=None):
         self.name = name
+        self.allowed = allowed  # an int setting that takes only these values in lo..hi (phases: 1 or 3)
         self.kind = kind
         self.lo = lo
         self.hi = hi
@@ -37,10 +38,19 @@ SCHEMA = (
             "pilot sense gain from `calibrate pilot` (10000 = none)"),
     Setting("cal_cp_offset_mv", T_INT, -1500, 1500, None, "mV", 0, "pilot sense offset from `calibrate pilot`"),
     Setting("console_echo", T_BOOL, None, None, None, "", True, "echo typed characters on the console"),
+    Setting("limit_kwh", T_INT, 0, 200, None, "kWh", 0, "end each session after this energy; 0 = no limit"),
+    Setting("limit_min", T_INT, 0, 1440, None, "min", 0, "end each session after this long; 0 = no limit"),
     Setting("max_current_a", T_INT, 6, 80, None, "A", 32,
             "installation limit (breaker); board maximum and cable rating still apply"),
+    Setting("meter", T_CHOICE, None, None, ("none", "s0", "sdm120", "sdm630", "abb_b23"), "", "none",
+            "energy meter fitted (docs/metering.md); applies after save and reboot"),
+    Setting("meter_address", T_INT, 1, 247, None, "address", 1, "Modbus address of the meter; applies after reboot"),
+    Setting("meter_lost_stop", T_BOOL, None, None, None, "", False,
+            "stop charging while the meter is lost (else it is reported only)"),
+    Setting("phases", T_INT, 1, 3, None, "phases", 1, "phases the charger supplies: 1 or 3", (1, 3)),
     Setting("pin", T_PIN, 4, 8, None, "digits", "", "PIN guarding every write; none = no PIN"),
     Setting("pp_sense", T_BOOL, None, None, None, "", False, "sense the latch (S3) of a tethered J1772 cable"),
+    Setting("s0_ppk", T_INT, 1, 10000, None, "pulses/kWh", 1000, "an S0 meter's pulses per kWh (its label)"),
     Setting("socket", T_CHOICE, None, None, ("tethered", "type2"), "", "tethered",
             "tethered cable or Type 2 socket outlet"),
     Setting("temp_derate_c", T_INT, 30, 90, None, "degC", 65, "halve the current above this; below temp_stop_c"),
@@ -81,7 +91,7 @@ def valid(s, v):
     """True if v is a well-typed, in-range value for setting s (cross-setting rules aside)."""
     k = s.kind
     if k == T_INT:
-        return _is_int(v) and s.lo <= v <= s.hi
+        return _is_int(v) and s.lo <= v <= s.hi and (s.allowed is None or v in s.allowed)
     if k == T_BOOL:
         return v is True or v is False
     if k == T_CHOICE:
@@ -119,6 +129,8 @@ def parse(s, text):
         v = int(t)
         if not (s.lo <= v <= s.hi):
             return False, None, errcodes.OUT_OF_RANGE, "range %d..%d %s" % (s.lo, s.hi, s.unit)
+        if s.allowed is not None and v not in s.allowed:
+            return False, None, errcodes.OUT_OF_RANGE, " or ".join(str(a) for a in s.allowed)
         return True, v, 0, ""
     if k == T_BOOL:
         t = lower_ascii(t)
@@ -226,6 +238,9 @@ class Settings:
         config.temp_stop_dc = v["temp_stop_c"] * 10
         config.cp_gain = v["cal_cp_gain"]
         config.cp_offset_mv = v["cal_cp_offset_mv"]
+        config.meter_stop = v["meter_lost_stop"]
+        config.limit_wh = v["limit_kwh"] * 1000
+        config.limit_ms = v["limit_min"] * 60000  # 1440 min is 86,400,000 ms: a small int on 32-bit ports
 
     def text(self, values=None):
         """The file contents for the current values (or for values)."""
