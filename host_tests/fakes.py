@@ -17,6 +17,7 @@ class FakeCharger:
         self.cable_ma = 0
         self.enabled = True
         self.sleeping = False
+        self.limited = False
         self.selftest_ok = True  # what request_selftest() answers
         self.calls = []  # command methods called, in order
         self.applied = 0  # apply_config() calls
@@ -33,6 +34,10 @@ class FakeCharger:
     def sleep(self):
         self.calls.append("sleep")
         self.sleeping = True
+
+    def stop_limit(self):
+        self.calls.append("stop_limit")
+        self.limited = True
 
     def request_selftest(self):
         self.calls.append("selftest")

@@ -1,5 +1,7 @@
-# Fault counters and a short log of charging sessions: observed every control tick, kept in RAM,
-# written to flash rarely (at a session end, or every 10 minutes while something is going on).
+# Fault counters, a short log of charging sessions with their energy, and the lifetime energy counter:
+# observed every control tick, kept in RAM, written to flash rarely (at a session end, or every 10 minutes
+# while something is going on; docs/metering.md counts the flash wear). The session limits (limit_kwh,
+# limit_min) are enforced here, through the charger's stop_limit().
 # observe() runs in the control step (a hard timer interrupt on the boards): it stores small ints into
 # preallocated slots only. A time is kept as (clock wraps, ms within the wrap), since an uptime above
 # 2**30 - 1 ms is a big int on 32-bit ports; the readers (console, flush) put the two together.
@@ -18,10 +20,24 @@ _PERIOD = 0x40000000  # the tick clock wraps like time.ticks_ms(); uptime counts
 _HALF = const(0x20000000)  # a clock that goes back by more than half its period has wrapped
 
 # Session status. Times are (boot number, ms since that boot): the board has no wall clock.
-S_DONE = const(0)  # ended by the EV leaving (state A)
+S_DONE = const(0)  # ended (see its end reason)
 S_INTERRUPTED = const(1)  # power lost or reboot mid-session: end = last checkpoint
 S_ACTIVE = const(2)  # the session going on now (never stored as such)
 STATUS_NAMES = ("done", "interrupted", "active")
+# Why a session ended (the trace's "session" event, the console's log). A session starts when the contactor
+# first closes with an EV there, and lasts while the EV is plugged in, through pauses (the EV going back to B
+# by itself): it ends when the EV is unplugged, a session limit is reached (once the contactor is open), a
+# fault stops charging, or a command stops it (disable, sleep).
+END_UNPLUG = const(0)
+END_LIMIT_ENERGY = const(1)
+END_LIMIT_TIME = const(2)
+END_FAULT = const(3)
+END_STOPPED = const(4)
+END_INTERRUPTED = const(5)  # the board restarted mid-session (stored as S_INTERRUPTED)
+END_NAMES = ("unplug", "limit_energy", "limit_time", "fault", "stopped", "interrupted")
+NO_ENERGY = const(-1)  # the session energy when no meter is fitted: not measured
+_WH_MASK = const(0x3FFFFFFF)  # the energy since boot wraps here (a small int on 32-bit ports)
+_ADVISORY = 1 << faults.METER_LOST  # a fault that stops nothing unless meter_lost_stop is set (charger.py)
 
 
 class History:
@@ -41,11 +57,20 @@ class History:
         self.last_boot = [0] * n
         self.last_ms = [0] * n
         self.last_wr = [0] * n
-        self.sessions = []  # closed sessions, oldest first: [boot, start_ms, end_ms, max_ma, status]
+        # Closed sessions, oldest first: [boot, start_ms, end_ms, max_ma, status, energy_wh, end]
+        # (energy_wh NO_ENERGY when not metered; end one of END_*).
+        self.sessions = []
         # Sessions ended by observe() and not yet moved into self.sessions (that allocates: readers do it):
-        # [boot, start wraps, start ms, end wraps, end ms, max_ma], _nend of them, oldest first.
-        # As many as are kept: an unread one is dropped only when it would have been anyway.
-        self._end = [[0] * 6 for _ in range(max_sessions)]
+        # [boot, start wraps, start ms, end wraps, end ms, max_ma, energy_wh, end], _nend of them, oldest
+        # first. As many as are kept: an unread one is dropped only when it would have been anyway.
+        self._end = [[0] * 8 for _ in range(max_sessions)]
+        self.last_end = [0] * 8  # a copy of the last session ended, and a count of them (the trace reads it)
+        self.ends = 0
+        # Energy: set by the firmware to the meter's accumulator (evse.energy.Energy: .fitted, .wh since boot)
+        self.energy = None
+        self.lifetime_base_wh = 0  # the lifetime counter as stored, before this boot
+        self._boot_wh = 0  # energy.wh when the stored figure was last brought up to date (load)
+        self.session_wh = NO_ENERGY  # the session's energy so far (or at its end)
         self._nend = 0
         self.pending = False  # a flash write is due: flush() it from a slow task
         self._state = iodata.ST_A
@@ -54,6 +79,8 @@ class History:
         self._s_wr = 0
         self._s_start = 0
         self._s_max = 0
+        self._s_wh0 = 0
+        self._s_lim = -1  # the limit reached in this session (END_LIMIT_*), or -1
         self._dirty = False
         self._dirty_t = 0
         self._wraps = 0
@@ -73,10 +100,23 @@ class History:
         f = charger.faults
         if st != self._state or f != self._faults:
             self._change(now_ms, st, f)
+        e = self.energy
+        wh = e.wh if e is not None and e.fitted else NO_ENERGY
         if self._active:
             off = charger.offered_ma
             if off > self._s_max:
                 self._s_max = off
+            self.session_wh = (wh - self._s_wh0) & _WH_MASK if wh >= 0 else NO_ENERGY
+            self._session(now_ms, charger)
+        elif charger.io.relay and iodata.ST_B1 <= st <= iodata.ST_D2:  # the contactor closed for an EV
+            self._active = True
+            self._s_wr = self._wraps
+            self._s_start = now_ms
+            self._s_max = charger.offered_ma
+            self._s_wh0 = wh if wh >= 0 else 0
+            self._s_lim = -1
+            self.session_wh = 0 if wh >= 0 else NO_ENERGY
+            self._mark(now_ms)
         if self._dirty and not self.pending and since(now_ms, self._dirty_t) >= CHECKPOINT_MS:
             self.pending = True
 
@@ -100,34 +140,73 @@ class History:
                 i += 1
             self._mark(now_ms)
         self._state = st
-        if not self._active and iodata.ST_B1 <= st <= iodata.ST_D2:  # an EV is connected
-            self._active = True
-            self._s_wr = wr
-            self._s_start = now_ms
-            self._s_max = 0
-            self._mark(now_ms)
-        elif self._active and st == iodata.ST_A:  # the EV left
-            self._active = False
-            q = self._end
-            n = self._nend
-            if n == len(q):  # unread for that long: the oldest slot is reused (moving refs only)
-                e = q[0]
-                k = 1
-                while k < n:
-                    q[k - 1] = q[k]
-                    k += 1
-                q[n - 1] = e
-                n -= 1
-            e = q[n]
-            e[0] = self.boot
-            e[1] = self._s_wr
-            e[2] = self._s_start
-            e[3] = wr
-            e[4] = now_ms
-            e[5] = self._s_max
-            self._nend = n + 1
-            self._dirty = True
-            self.pending = True
+
+    def _session(self, now_ms, ch):
+        # The session's limits and its end. Control-step context: small ints only. No allocation.
+        cfg = ch.config
+        if self._s_lim < 0:
+            if cfg.limit_wh and self.session_wh >= cfg.limit_wh:
+                self._s_lim = END_LIMIT_ENERGY
+            elif cfg.limit_ms and since(now_ms, self._s_start) >= cfg.limit_ms:
+                self._s_lim = END_LIMIT_TIME
+            if self._s_lim >= 0:
+                ch.stop_limit()  # +12 V from the next tick; the EV has 6 s to leave C
+        if ch.io.relay:
+            return
+        if self._s_lim >= 0:
+            end = self._s_lim
+        elif ch.faults & ~(0 if cfg.meter_stop else _ADVISORY):
+            end = END_FAULT
+        elif not ch.enabled or ch.sleeping:
+            end = END_STOPPED
+        elif ch.state == iodata.ST_A:
+            end = END_UNPLUG
+        else:
+            return  # paused: the EV went back to B (full, or a timer): the session goes on
+        self._active = False
+        q = self._end
+        n = self._nend
+        if n == len(q):  # unread for that long: the oldest slot is reused (moving refs only)
+            e = q[0]
+            k = 1
+            while k < n:
+                q[k - 1] = q[k]
+                k += 1
+            q[n - 1] = e
+            n -= 1
+        e = q[n]
+        e[0] = self.boot
+        e[1] = self._s_wr
+        e[2] = self._s_start
+        e[3] = self._wraps
+        e[4] = now_ms
+        e[5] = self._s_max
+        e[6] = self.session_wh
+        e[7] = end
+        last = self.last_end
+        k = 0
+        while k < 8:
+            last[k] = e[k]
+            k += 1
+        self.ends = (self.ends + 1) & _WH_MASK
+        self._nend = n + 1
+        self._dirty = True
+        self.pending = True
+
+    def idle_until(self, now_ms, charger):
+        """The ms at which a session's time limit falls due, for the host bench that skips quiet ticks; None
+        if there is none."""
+        lim = charger.config.limit_ms
+        if self._active and self._s_lim < 0 and lim:
+            return now_ms + lim - since(now_ms, self._s_start)
+        return None
+
+    def lifetime_wh(self):
+        """Energy delivered over the charger's life (Wh): the stored figure plus this boot's. Readers only."""
+        e = self.energy
+        if e is None or not e.fitted:
+            return self.lifetime_base_wh
+        return self.lifetime_base_wh + ((e.wh - self._boot_wh) & _WH_MASK)
 
     def _collect(self):
         """Move the sessions observe() ended into self.sessions. Loop/task context: allocates."""
@@ -135,7 +214,7 @@ class History:
         self._nend = 0
         for k in range(n):
             e = self._end[k]
-            self._append([e[0], _up(e[1], e[2]), _up(e[3], e[4]), e[5], S_DONE])
+            self._append([e[0], _up(e[1], e[2]), _up(e[3], e[4]), e[5], S_DONE, e[6], e[7]])
 
     def _mark(self, now_ms):
         if not self._dirty:
@@ -177,9 +256,11 @@ class History:
             fl[faults.NAMES[r[0]]] = list(r[1:])
         ss = list(self.sessions)
         if self._active:
-            ss.append([self.boot, _up(self._s_wr, self._s_start), self.uptime_ms(), self._s_max, S_INTERRUPTED])
+            ss.append([self.boot, _up(self._s_wr, self._s_start), self.uptime_ms(), self._s_max, S_INTERRUPTED,
+                       self.session_wh, END_INTERRUPTED])
         ss = ss[-self.max_sessions:]
-        obj = {"schema": SCHEMA_VERSION, "boots": self.boot, "faults": fl, "sessions": ss}
+        obj = {"schema": SCHEMA_VERSION, "boots": self.boot, "faults": fl, "sessions": ss,
+               "lifetime_wh": self.lifetime_wh()}
         return jsonfmt.dumps(obj) + "\n"
 
     def load(self):
@@ -219,10 +300,20 @@ class History:
             self.first_wr[i], self.first_ms[i] = divmod(fms, _PERIOD)
             self.last_wr[i], self.last_ms[i] = divmod(lms, _PERIOD)
         for e in ss[-self.max_sessions:]:
-            if _nats(e, 5) and e[4] in (S_DONE, S_INTERRUPTED):
+            if isinstance(e, list) and len(e) == 5:  # written before sessions had energy: not measured
+                e = e + [NO_ENERGY, END_UNPLUG if e[4] == S_DONE else END_INTERRUPTED]
+            if (_nats(e, 7, 5) and e[4] in (S_DONE, S_INTERRUPTED) and (_nat(e[5]) or e[5] == NO_ENERGY)
+                    and _nat(e[6]) and e[6] < len(END_NAMES)):
                 self.sessions.append(list(e))
             else:
                 bad += 1
+        life = obj.get("lifetime_wh", 0)
+        if _nat(life):
+            self.lifetime_base_wh = life
+        else:
+            bad += 1
+        e = self.energy
+        self._boot_wh = e.wh if e is not None and e.fitted else 0
         if bad:
             w.append("history: %d bad entries dropped" % bad)
 
@@ -236,12 +327,13 @@ class History:
         return rows
 
     def session_rows(self):
-        """[(boot, start_ms, end_ms, max_ma, status)], newest first, the open session included
-        (ending at the last observe())."""
+        """[(boot, start_ms, end_ms, max_ma, status, energy_wh, end)], newest first, the open session
+        included (ending at the last observe(); its end -1)."""
         self._collect()
         rows = []
         if self._active:
-            rows.append((self.boot, _up(self._s_wr, self._s_start), self.uptime_ms(), self._s_max, S_ACTIVE))
+            rows.append((self.boot, _up(self._s_wr, self._s_start), self.uptime_ms(), self._s_max, S_ACTIVE,
+                         self.session_wh, -1))
         for i in range(len(self.sessions) - 1, -1, -1):
             rows.append(tuple(self.sessions[i]))
         return rows[: self.max_sessions]
@@ -257,10 +349,11 @@ def _nat(v):
     return isinstance(v, int) and v is not True and v is not False and v >= 0
 
 
-def _nats(e, n):
+def _nats(e, n, first=None):
+    # e is a list of n items whose first `first` (default all) are natural numbers
     if not isinstance(e, list) or len(e) != n:
         return False
-    for v in e:
+    for v in e[:n if first is None else first]:
         if not _nat(v):
             return False
     return True
