@@ -8,7 +8,7 @@ from .reasons import BACKWARDS, JUMP, NEGATIVE, OK, RANGE
 
 VOLT_MAX_DV = const(5000)  # 500 V: above any line-to-neutral voltage these meters are made for
 REBASE_AFTER = const(3)  # readings in a row that agree with each other before a moved counter is believed
-_SLACK_WH = const(10)  # rounding of a float32 kWh counter near 100 MWh (1/128 kWh), and the meters' own
+SLACK_WH = const(10)  # rounding of a float32 kWh counter near 100 MWh (1/128 kWh), and the meters' own
 
 
 class Plausible:
@@ -36,7 +36,7 @@ class Plausible:
 
     def _fits(self, prev_wh, prev_t, wh, now):
         d = wh - prev_wh
-        return 0 <= d <= max_wh(self.max_w, since(now, prev_t)) + _SLACK_WH
+        return 0 <= d <= max_wh(self.max_w, since(now, prev_t)) + SLACK_WH
 
     def judge(self, s, now):
         imax2 = 2 * self.imax_ma

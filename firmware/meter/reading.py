@@ -21,6 +21,7 @@ class Reading:
     def __init__(self, phases=1, fitted=True):
         self.fitted = fitted
         self.phases = phases
+        self.amps = True  # the meter measures current (an S0 meter does not: over-current cannot be supervised)
         self.ok = False
         self.lost = False
         self.reason = STARTING
@@ -62,6 +63,33 @@ class Reading:
             self.lost = self.fitted and self.bad >= lost_after  # no meter fitted: nothing to lose
         self.reason = reason
         self.seq = (self.seq + 1) & _WRAP  # even: stable
+
+
+    def to_io(self, io):
+        """What the control step gives the core: io.ev_ma, the highest phase current of the last good reading
+        (-1 if none: no meter, no current measured, or lost), and io.meter_lost. Interrupt context, while the
+        task may be in publish(): a reading being written (seq odd, or changed meanwhile) leaves io as it
+        was, for one step. No allocation."""
+        if not self.fitted:
+            io.ev_ma = -1
+            io.meter_lost = False
+            return
+        s = self.seq
+        if s & 1:
+            return
+        ma = -1
+        lost = self.lost
+        if self.amps and self.good and not lost:
+            a = self.current_ma
+            ma = a[0]
+            if a[1] > ma:
+                ma = a[1]
+            if a[2] > ma:
+                ma = a[2]
+        if self.seq != s:
+            return
+        io.ev_ma = ma
+        io.meter_lost = lost
 
 
 def safe_delta(prev_wh, now_wh, max_wh):

@@ -27,6 +27,7 @@ class S0Meter:
         self.ppk = ppk
         self.min_gap_ms = min_gap_ms
         self.reading = Reading(phases)
+        self.reading.amps = False  # pulses give energy and power, never current
         self.staging = Reading(phases)
         self.check = None  # pulses cannot be nonsense; too fast ones are filtered in the ISR
         self.lost_after = lost_after

@@ -5,6 +5,7 @@ from evse.pilot import since
 
 from .reasons import ERROR, OK
 
+POLL_MS = const(1000)  # the meter is read once a second: the over-current rule's 5 s is timed from these
 _MIN_WAIT_MS = const(20)  # between polls even when one took longer than the period (timeouts, retries)
 
 
@@ -21,8 +22,9 @@ async def poll_once(meter, clock):
     return r
 
 
-async def run(meter, period_ms=1000, clock=None, sleep_ms=None):
-    """Poll meter every period_ms for ever (a "none" meter: publish once and return)."""
+async def run(meter, period_ms=POLL_MS, clock=None, sleep_ms=None, after=None):
+    """Poll meter every period_ms for ever (a "none" meter: publish once and return); after(), if given,
+    is called after each poll (the energy accountant)."""
     if clock is None:
         from time import ticks_ms
 
@@ -34,6 +36,8 @@ async def run(meter, period_ms=1000, clock=None, sleep_ms=None):
     while True:
         t = clock()
         await poll_once(meter, clock)
+        if after is not None:
+            after()
         if not meter.reading.fitted:
             return
         left = period_ms - since(clock(), t)
