@@ -49,8 +49,28 @@ def start(brd=None, watchdog=True, settings_path="settings.json", values=None, h
     hw = Hw(machine, brd, port, charger)
     wdt = boot.Watchdog(machine, brd.WDT_TIMEOUT_MS) if watchdog else None
     app = App(hw, charger, wdt, st, hist)
+    _fit_meter(app, brd, port, st)
     app.ticker = Ticker(machine, app, port)
     return app
+
+
+def _fit_meter(app, brd, port, st):
+    """The meter of the settings (docs/metering.md), read by a task beside the control loop. A meter the board
+    file cannot carry is a warning, and the charger runs as with none."""
+    v = st.values
+    kind = v["meter"]
+    if kind == "none":
+        return  # nothing imported: a charger without a meter spends no RAM on one
+    from meter.account import Energy
+    from meter.build import make
+
+    try:
+        m = make(machine, brd, kind, v["meter_address"], v["s0_ppk"], v["phases"],
+                 brd.BOARD_MAX_MA * 253 * v["phases"] // 1000, port)
+    except (ValueError, OSError) as e:
+        st.warnings.append("meter: %s; running without one" % e)
+        return
+    app.fit_meter(m, Energy(m.reading, brd.BOARD_MAX_MA, v["phases"]), kind)
 
 
 async def _main(app):
@@ -63,6 +83,10 @@ async def _main(app):
     # writes, only while the contactor is open.
     con = SerialConsole(app, app.history, machine.reset)
     tasks = [asyncio.create_task(con.serve()), asyncio.create_task(con.housekeeping())]
+    if app.meter is not None:  # the meter's polls and its energy count, never in the control step
+        from meter.task import run as meter_task
+
+        tasks.append(asyncio.create_task(meter_task(app.meter, after=app.energy.update)))
     await asyncio.gather(*tasks)
 
 

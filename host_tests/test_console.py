@@ -248,22 +248,26 @@ def test_log_shows_sessions_newest_first():
     ch = r.ch
     h = r.history
     ch.state = iodata.ST_C2
+    ch.io.relay = True
     ch.offered_ma = 16000
     h.observe(60000, ch)
     ch.state = iodata.ST_A
+    ch.io.relay = False
     h.observe(60000 + 3600000, ch)
-    ch.state = iodata.ST_B1
+    ch.state = iodata.ST_C2
+    ch.io.relay = True
     ch.offered_ma = 0
     h.observe(4000000, ch)
     lines = r.do("log").split("\n")
     assert lines[0] == "OK 2 sessions, this is boot 1"
     assert lines[1].split()[2] == "now"
-    assert lines[2].split() == ["b1+0:01:00", "..", "b1+1:01:00", "dur=1:00:00", "max=16.0A"]
+    assert lines[2].split() == ["b1+0:01:00", "..", "b1+1:01:00", "dur=1:00:00", "max=16.0A", "energy=-",
+                                "end=unplug"]
     r.do("json")
     j = json.loads(r.do("log"))
     assert j["sessions"][1] == {"boot": 1, "start_ms": 60000, "end_ms": 3660000, "duration_s": 3600,
-                                "max_ma": 16000, "status": "done"}
-    assert j["sessions"][0]["status"] == "active"
+                                "max_ma": 16000, "status": "done", "energy_wh": None, "end": "unplug"}
+    assert j["sessions"][0]["status"] == "active" and j["sessions"][0]["end"] is None
 
 
 def test_version():

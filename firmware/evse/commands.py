@@ -107,6 +107,8 @@ class Commands:
         self._lockouts = 0
         self._lockout_ms = 0  # 0: no lockout running
         self._lockout_t = 0
+        self.meter_kind = "none"  # the meter fitted (setting meter, as built at boot) and its Reading: fit_meter()
+        self.reading = None
         self.service = False  # `service` given: Ctrl-C may stop the firmware into the REPL until reboot
         self._cal = {}  # calibration point -> raw pilot mV read there
 
@@ -198,6 +200,11 @@ class Commands:
             self._limits[source] = ma
         self._apply_config()
 
+    def fit_meter(self, kind, reading):
+        """The meter the firmware runs with (its kind and meter.reading.Reading), for the snapshot."""
+        self.meter_kind = kind
+        self.reading = reading
+
     # ---- the status snapshot, one for every front end
 
     def snapshot(self):
@@ -222,7 +229,22 @@ class Commands:
                 ("limit_ma", c.config.max_current_ma), ("runtime_limit_ma", rt if rt < NO_LIMIT_MA else None),
                 ("cable_ma", c.cable_ma), ("enabled", bool(c.enabled)), ("sleeping", bool(c.sleeping)),
                 ("session", bool(c.installation_locked())), ("save_pending", bool(self.settings.save_pending)),
-                ("uptime_s", up), ("warnings", self.warnings())]
+                ("uptime_s", up), ("warnings", self.warnings())] + self._metering()
+
+    def _metering(self):
+        """The meter's part of the snapshot: what is fitted, whether it answers, power (W), current per phase
+        (mA), session and lifetime energy (Wh). None where not measured."""
+        r = self.reading
+        h = self.history
+        fitted = r is not None and r.fitted
+        good = fitted and not r.lost and r.good > 0
+        power = r.power_w if good else None
+        cur = [r.current_ma[i] for i in range(r.phases)] if good and r.amps else None
+        sess = h.session_wh if h is not None and fitted and h.session_wh >= 0 else None
+        total = h.lifetime_wh() if h is not None and fitted else None
+        state = "none" if not fitted else "lost" if r.lost else "ok" if r.good else "starting"
+        return [("meter", self.meter_kind if fitted else "none"), ("meter_state", state), ("power_w", power),
+                ("current_ma", cur), ("session_wh", sess), ("total_wh", total)]
 
     def warnings(self):
         """Load warnings of the settings and the history."""
@@ -242,7 +264,7 @@ class Commands:
             v[k] = x
         temp = v["temp_dc"]
         if not args:
-            return Result(True, 0, _short_status(v), p)
+            return Result(True, 0, _short_status(v) + _meter_line(v), p)
         rt = v["runtime_limit_ma"]
         text = "state=%s pilot=%s duty=%s offer=%s contactor=%s faults=%s latched=%s temp=%s " \
                "limit=%s cable=%s enabled=%s sleeping=%s uptime=%s" % (
@@ -256,7 +278,7 @@ class Commands:
             text += " warnings=%d" % len(v["warnings"])
         if v["save_pending"]:
             text += " save=pending"
-        return Result(True, 0, text, p)
+        return Result(True, 0, text + _meter_line(v), p)
 
     def _c_calibrate(self, caller, args):
         if len(args) != 2 or _settings.lower_ascii(args[0]) != "pilot":
@@ -487,13 +509,18 @@ class Commands:
         rows = h.session_rows() if h is not None else []
         lines = ["%d sessions, this is boot %d" % (len(rows), h.boot if h is not None else 0)]
         out = []
-        for boot, start, end, max_ma, status in rows:
+        from .history import END_NAMES
+
+        for boot, start, end, max_ma, status, wh, why in rows:
             dur = end - start if end >= start else 0
             endt = {0: _when(boot, end), 1: "interrupted", 2: "now"}.get(status, "?")
-            lines.append("  %s .. %s dur=%s%s max=%s" % (
-                _when(boot, start), endt, ">=" if status == 1 else "", hms(dur), amps(max_ma)))
+            reason = END_NAMES[why] if 0 <= why < len(END_NAMES) else None
+            lines.append("  %s .. %s dur=%s%s max=%s energy=%s%s" % (
+                _when(boot, start), endt, ">=" if status == 1 else "", hms(dur), amps(max_ma),
+                "-" if wh < 0 else kwh(wh), " end=" + reason if reason and status == 0 else ""))
             out.append({"boot": boot, "start_ms": start, "end_ms": end, "duration_s": dur // 1000,
-                        "max_ma": max_ma, "status": ("done", "interrupted", "active")[status]})
+                        "max_ma": max_ma, "status": ("done", "interrupted", "active")[status],
+                        "energy_wh": wh if wh >= 0 else None, "end": reason})
         return Result(True, 0, "\n".join(lines), [("sessions", out), ("boot", h.boot if h is not None else 0)])
 
     def _c_version(self, caller, args):
@@ -565,6 +592,23 @@ _LIMIT = _settings.Setting("limit", _settings.T_INT, 0, 80, None, "A", 80, "")
 # ---- helpers (also used by the front ends to render)
 
 _STATUS_COLS = const(77)  # `status` fits an 80-column terminal with its "OK " in front
+
+
+def kwh(wh):
+    """'7.360kWh' for 7360 Wh."""
+    return "%d.%03dkWh" % (wh // 1000, wh % 1000)
+
+
+def _meter_line(v):
+    """The status's second line when a meter is fitted: power, current per phase, session and total energy."""
+    if v["meter"] == "none":
+        return ""
+    if v["meter_state"] != "ok":
+        return "\nmeter=%s %s" % (v["meter"], v["meter_state"])
+    cur = v["current_ma"]
+    return "\nmeter=%s power=%dW current=%s session=%s total=%s" % (
+        v["meter"], v["power_w"], "-" if cur is None else "/".join(amps(c) for c in cur),
+        "-" if v["session_wh"] is None else kwh(v["session_wh"]), kwh(v["total_wh"]))
 
 
 def _short_status(v):

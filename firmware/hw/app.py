@@ -52,6 +52,20 @@ class App:
         self._sense = hw.contactor.sense_value
         self._lock_fb = hw.lock.feedback_value
         self._ground = hw.ground.value if hw.ground is not None else None
+        self.meter = None  # the meter driver (meter/*.py) and its energy accountant: fit_meter()
+        self.energy = None
+        self.meter_kind = "none"
+        self._to_io = None  # the meter reading's to_io(), bound once
+
+    def fit_meter(self, meter, energy, kind="meter"):
+        """The fitted meter (its .reading) and its meter.account.Energy: the step reads the reading into the
+        core's inputs, the history counts the energy. Loop context, before the ticker starts."""
+        self.meter = meter
+        self.energy = energy
+        self.meter_kind = kind
+        self._to_io = meter.reading.to_io
+        if self.history is not None:
+            self.history.energy = energy
 
     def step(self, now):
         """One control period at now (ms). Interrupt context (a timer). No allocation."""
@@ -69,6 +83,9 @@ class App:
         io.lock_ok = rd is not None and rd() == 1
         rd = self._ground
         io.ground = rd is None or rd() == 1
+        rd = self._to_io
+        if rd is not None:
+            rd(io)  # the meter task's last reading: ints into io (meter/reading.py), or io as it was
         self._temp_now = False
         if hw.temp is not None and (now - self._temp_t) & _WRAP >= TEMP_EVERY_MS:
             io.temp_dc = hw.afe.temp_dc(hw.temp.read_u16())
@@ -125,6 +142,10 @@ class App:
         if self.hw.contactor.pending(now) or self.hw.lock.pending(now):
             return -1
         idle = self.charger.idle_until(now)
+        if self.history is not None:
+            h = self.history.idle_until(now, self.charger)  # a session's time limit
+            if h is not None and idle != -1 and (idle is None or h < idle):
+                idle = h
         if self.hw.temp is not None and not self._temp_now and idle != -1:
             # An input may have changed since the temperature was last read: the step that reads it next is
             # not quiet (a board runs it 100 ms later at most; the virtual board must not skip it).
@@ -167,6 +188,7 @@ class App:
 
             self._commands = Commands(self.charger, self.settings, self.history, clock_ms_fn, reboot_fn,
                                       self.diag)
+            self._commands.fit_meter(self.meter_kind, self.meter.reading if self.meter is not None else None)
         return self._commands
 
     def safe(self):
