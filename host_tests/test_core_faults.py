@@ -559,6 +559,36 @@ def test_ev_that_follows_the_withdrawal_is_opened_within_100ms_of_b_without_faul
 # -- every code is covered ---------------------------------------------------------------------------
 
 
+# -- over_current and meter_lost (issue 11; more in test_core_metering.py) ---------------------------------
+
+
+def test_over_current_for_5_s_opens_with_f_and_holds_until_unplug():
+    from evse.charger import OVER_CURRENT_MS
+    from meter.task import POLL_MS
+
+    rig = _charging_then([{"t_ms": CAUSE_MS, "ev_draw_a": 45}, {"t_ms": 20000, "ev": "A"}],
+                         settings={"meter": "sdm630"}, duration_ms=22000).finish()
+    f = rig.fault_at("over_current")
+    assert f is not None and OVER_CURRENT_MS <= f - CAUSE_MS <= OVER_CURRENT_MS + POLL_MS + TICK_MS, f
+    assert rig.relay_open_at(CAUSE_MS) == f
+    start, end, nxt = rig.f_period(f)
+    assert start == f and end - start >= F_MIN_MS and nxt == "+12V"
+    assert rig.relay_close_at(f) is None
+    assert 20000 < rig.first("fault_cleared", code="over_current") <= 20000 + OPEN_LIMIT_MS
+
+
+def test_meter_lost_is_reported_and_never_opens_unless_the_setting_says_so():
+    rig = _charging_then([{"t_ms": CAUSE_MS, "meter_fail": True}], settings={"meter": "sdm120"}).finish()
+    assert rig.fault_at("meter_lost") is not None and rig.relay_open_at(CAUSE_MS) is None
+    assert rig.pilot_after(CAUSE_MS) == []
+    rig = _charging_then([{"t_ms": CAUSE_MS, "meter_fail": True}],
+                         settings={"meter": "sdm120", "meter_lost_stop": True}).finish()
+    f = rig.fault_at("meter_lost")
+    assert f is not None and rig.relay_open_at(CAUSE_MS) == f
+    start, end, nxt = rig.f_period(f)
+    assert start == f and end - start >= F_MIN_MS and nxt == "+12V"
+
+
 def test_every_fault_code_has_a_test_here():
     """Each name in faults.NAMES is raised by at least one test of this module (by name)."""
     import sys
@@ -580,6 +610,8 @@ def test_every_fault_code_has_a_test_here():
         "lock_failed": "test_jammed_type2_lock_is_never_energised_and_raises_lock_failed",
         "ev_not_responding": "test_ev_ignoring_the_withdrawn_pwm_is_opened_under_load_at_6s",
         "temp_sensor": "test_temp_sensor_lost_while_charging_opens_on_the_next_tick",
+        "over_current": "test_over_current_for_5_s_opens_with_f_and_holds_until_unplug",
+        "meter_lost": "test_meter_lost_is_reported_and_never_opens_unless_the_setting_says_so",
     }
     for code in F.NAMES:
         assert code in covered and covered[code] in names, code

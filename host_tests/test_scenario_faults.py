@@ -2,12 +2,13 @@
 # tools.sim.runner.Run), the JSON-lines trace parsed and checked: the fault event, when the contactor command
 # opened relative to the input that caused it, and the F (-12 V) period. Plain asserts.
 from evse import faults as F
-from evse.charger import CLEAR_HOLD_MS, LOCK_CONFIRM_MS, TICK_MS
+from evse.charger import CLEAR_HOLD_MS, LOCK_CONFIRM_MS, OVER_CURRENT_MS, TICK_MS
 from evse.contactor import FAIL_CLOSE_MS, WELD_MS
 from host_tests.core_rig import (
     CLOSE_LIMIT_MS, CP_SHORT_LIMIT_MS, F_MIN_MS, GROUND_LIMIT_MS, OPEN_LIMIT_MS, RCD_LIMIT_MS, WITHDRAW_MS,
     FileRun, repo_path,
 )
+from meter.task import POLL_MS
 from tools.bench.plant import ac_trip_ms
 
 OVER_TEMP_LIMIT_MS = TICK_MS  # no figure in docs/standards.md: the next control tick
@@ -240,3 +241,35 @@ def test_every_fault_code_has_a_scenario_file_or_a_stated_reason():
             continue
         assert code in have, code
         assert ("test_scenario_" + code) in globals(), code
+
+
+def test_scenario_over_current():
+    """docs/metering.md: an EV above offer + 10 % + 0.5 A for 5 s is stopped: the contactor opens, F for
+    >= 300 ms, then +12 V; the fault holds until the unplug; the session ends as "fault"."""
+    r = _run("over_current")
+    cause = r.input_at("ev_draw_a", 40)
+    f = r.fault_at("over_current")
+    assert OVER_CURRENT_MS <= f - cause <= OVER_CURRENT_MS + POLL_MS + TICK_MS, (cause, f)
+    assert r.relay_open_at(cause) == f
+    _f_then_x1(r, f)
+    unplug = r.input_at("ev", "A")
+    assert unplug < r.first("fault_cleared", code="over_current") <= unplug + OPEN_LIMIT_MS
+    assert r.find("session")[0]["end"] == "fault"
+
+
+def test_scenario_meter_lost():
+    """docs/metering.md: a meter that stops answering is reported (not latched) and charging goes on; the
+    fault clears CLEAR_HOLD_MS after the first good reading."""
+    r = _run("meter_lost")
+    cause = r.input_at("meter_fail", True)
+    f = r.fault_at("meter_lost")
+    assert 0 <= f - cause <= 2 * POLL_MS + TICK_MS, (cause, f)
+    stop = r.input_at("ev", "B")
+    assert r.relay_open_at(2100) > stop  # charging went on until the EV stopped
+    assert all(t > stop for t, _ in r.pilot_after(2100))
+    back = r.input_at("meter_fail", False)
+    c = r.first("fault_cleared", code="meter_lost")
+    assert back + CLEAR_HOLD_MS <= c <= back + CLEAR_HOLD_MS + POLL_MS + TICK_MS, (back, c)
+    meters = r.find("meter")
+    assert all(len(m["current_ma"]) == 3 for m in meters)  # a three-phase meter reports each phase
+    assert r.find("session")[0]["end"] == "unplug"

@@ -6,9 +6,10 @@ from evse.iodata import IO, Config, STATE_NAMES, PILOT_NAMES, PILOT_PWM, RELAY_V
 from evse.jsonfmt import string as jstr
 from evse.settings import Settings
 from evse.console import Console
-from evse.history import History
+from evse.history import END_NAMES, History
 from tools.bench.afe import AFE
 from tools.bench.circuit import pilot_plateaus, pp_volts_mv
+from tools.bench.load import DRAWS_BELOW_OHM, BenchMeter, VehicleLoad, offer_ma
 from tools.bench.plant import Contactor, ResidualMonitor, SocketLock
 from tools.bench.prng import Prng
 from tools.sim.scenario import EV_LETTERS
@@ -17,6 +18,7 @@ BENCH_BOARD_MAX_MA = 80000  # the bench's default board allows the J1772 maximum
 DEFAULT_TEMP_DC = 250  # 25.0 C unless a scenario says otherwise
 DEFAULT_TYPE2_PP_OHM = 220  # a 32 A cable in the socket unless a scenario says otherwise
 DEFAULT_LATCH_PP_OHM = 150  # tethered J1772 cable with PP sensing: latch engaged (S3 closed)
+METER_EVERY_MS = 10000  # a "meter" trace event at most this often while the contactor is closed
 
 
 def num(v):
@@ -54,6 +56,14 @@ class Bench:
         self.contactor = Contactor()
         self.rcm = ResidualMonitor(monitor)
         self.lock = SocketLock()
+        self.load = VehicleLoad()
+        self.meter = BenchMeter("none", self.load)
+
+    def fit_meter(self, settings, max_ma):
+        """The vehicle's load and the meter of the settings (meter, phases, meter_address, s0_ppk)."""
+        self.load = VehicleLoad(settings["phases"])
+        self.meter = BenchMeter(settings["meter"], self.load, settings["phases"], settings["meter_address"],
+                                settings["s0_ppk"], max_ma)
 
     def apply(self, key, v, now):
         """A scenario input at now."""
@@ -86,6 +96,17 @@ class Bench:
         elif key == "lock_jam":
             self.lock.update(now)
             self.lock.jammed = v
+        elif key == "ev_max_a":
+            self.load.update(now)
+            self.load.ev_max_ma = int(round(v * 1000))
+        elif key == "ev_draw_a":
+            self.load.update(now)
+            self.load.forced_ma = None if v is None else int(round(v * 1000))
+        elif key == "mains_v":
+            self.load.update(now)
+            self.load.mains_dv = int(round(v * 10))
+        elif key == "meter_fail":
+            self.meter.fail = v
         self.settle(now)
 
     def settle(self, now):
@@ -112,6 +133,13 @@ class Bench:
         io.rcd = self.rcm.signal(now)
         io.temp_dc = self.temp_dc
         io.lock_ok = self.lock.locked(now)
+        self.meter.reading.to_io(io)
+
+    def follow(self, now, io):
+        """The vehicle's draw after whatever changed at now: contacts, its S2, the PWM it reads."""
+        ev = self.ev_ohm
+        flowing = self.contactor.closed_contacts(now) and ev is not None and ev < DRAWS_BELOW_OHM
+        self.load.follow(now, flowing, offer_ma(io))
 
     def actuate(self, now, io):
         """Apply the core's commands to the hardware at now."""
@@ -124,7 +152,7 @@ class Bench:
     def next_change(self, now):
         """Earliest ms after now at which a model changes by itself, or None."""
         best = None
-        for m in (self.contactor, self.rcm, self.lock):
+        for m in (self.contactor, self.rcm, self.lock, self.meter):
             t = m.next_change_ms(now)
             if t is not None and (best is None or t < best):
                 best = t
@@ -146,6 +174,17 @@ class Tracer:
         self.lock = False
         self.selftests = 0
         self.latch = False
+        self.history = None  # set by the runner: the session events
+        self.reading = None  # the meter's Reading: the meter events (None: no meter fitted)
+        self._ends = 0
+        self._mgood = -1
+        self._mt = None  # when the last meter event was written in this closing of the contactor
+        self._mclosed = False
+
+    def attach(self, history, reading):
+        self.history = history
+        self.reading = reading if reading.fitted else None
+        self._ends = history.ends
 
     def line(self, t, event, rest):
         self.out('{"t_ms": ' + str(t) + ', "event": "' + event + '"' + rest + "}")
@@ -194,6 +233,38 @@ class Tracer:
         if ch.state != self.state:
             self.state = ch.state
             self.line(t, "state", ', "state": "' + STATE_NAMES[ch.state] + '"')
+        r = self.reading
+        if r is not None:
+            # At most every 10 s while the contactor is closed (at the first reading after it closes, then at the
+            # first one 10 s after the last line), and once when it opens.
+            if io.relay:
+                if not self._mclosed:
+                    self._mgood = r.good  # the first line comes with the first reading taken closed
+                elif r.good != self._mgood and (self._mt is None or t - self._mt >= METER_EVERY_MS):
+                    self._meter(t, r)
+                    self._mt = t
+            elif self._mclosed:
+                self._meter(t, r)
+                self._mt = None
+            self._mclosed = io.relay
+        h = self.history
+        if h is not None and h.ends != self._ends:
+            self._ends = h.ends
+            e = h.last_end
+            dur = (e[3] * 0x40000000 + e[4] - e[1] * 0x40000000 - e[2]) // 1000
+            wh = "null" if e[6] < 0 else str(e[6])
+            self.line(t, "session", ', "energy_wh": ' + wh + ', "duration_s": ' + str(dur) + ', "end": "'
+                      + END_NAMES[e[7]] + '"')
+
+    def _meter(self, t, r):
+        self._mgood = r.good
+        if r.amps:
+            cur = "[" + ", ".join(str(r.current_ma[i]) for i in range(r.phases)) + "]"
+        else:
+            cur = "null"
+        h = self.history
+        wh = "null" if h is None or h.session_wh < 0 else str(h.session_wh)
+        self.line(t, "meter", ', "power_w": ' + str(r.power_w) + ', "current_ma": ' + cur + ', "energy_wh": ' + wh)
 
     def input(self, t, items):
         rest = ""
@@ -224,6 +295,20 @@ def _discard(text):
     pass
 
 
+def idle_min(a, b):
+    """The earlier of two idle_until() answers (-1: the next tick; None: never)."""
+    if a is None:
+        return b
+    if b is None or a == -1:
+        return a
+    if b == -1 or b < a:
+        return b
+    return a
+
+
+_idle = idle_min
+
+
 class Run:
     """One scenario run; step through it with run(), or drive it from a test with advance()."""
 
@@ -235,14 +320,18 @@ class Run:
         self.ch = make_charger(self.settings)
         self.history = History(path=None)
         self.bench = Bench(sc.seed, sc.settings["socket"], sc.settings["pp_sense"], sc.monitor)
+        self.bench.fit_meter(sc.settings, BENCH_BOARD_MAX_MA)
+        self.history.energy = self.bench.meter.energy
         if not noise:
             self.bench.afe.noise_counts = 0
         self.tr = Tracer(out)
+        self.tr.attach(self.history, self.bench.meter.reading)
         self.t = 0
         self.next_tick = 0
         self._ei = 0
         self._sig = False
         con = Console(self.ch, self.settings, self.history, self._clock, _discard)
+        con.commands.fit_meter(sc.settings["meter"], self.bench.meter.reading)
         self.console = con.handle_line  # a scenario's "console" input: one line, one reply
 
     def _step(self, t):
@@ -266,6 +355,7 @@ class Run:
                     bench.apply(k, v, t)
             self._ei += 1
         bench.settle(t)
+        bench.meter.advance(t)  # the meter task's poll, if one is due (a board runs it between steps)
         sig = bench.rcm.signal(t)
         if sig and not self._sig:
             ch.rcd_irq()  # the monitor's trip line is a hard IRQ on the boards: act at this very ms
@@ -281,11 +371,12 @@ class Run:
             self.tr.observe(t, ch)
             self.next_tick = t + TICK_MS
             if self.skip_quiet:
-                idle = ch.idle_until(t)
+                idle = _idle(ch.idle_until(t), self.history.idle_until(t, ch))
                 if idle is None:
                     self.next_tick = self.sc.duration_ms + TICK_MS  # until an input changes
                 elif idle > self.next_tick:
                     self.next_tick = (idle + TICK_MS - 1) // TICK_MS * TICK_MS
+        bench.follow(t, io)
 
     def _clock(self):
         return self.t

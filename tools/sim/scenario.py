@@ -12,10 +12,11 @@ class ScenarioError(Exception):
 
 
 EV_LETTERS = {"A": None, "B": EV_B, "C": EV_C, "D": EV_D}
-_BOOLS = ("ev_diode", "cp_short", "ground", "relay_weld", "relay_fail_close", "gfci_sensor_dead", "lock_jam")
+_BOOLS = ("ev_diode", "cp_short", "ground", "relay_weld", "relay_fail_close", "gfci_sensor_dead", "lock_jam",
+          "meter_fail")
 _NUMBERS = ("residual_ma", "residual_dc_ma")
 _NULLABLE_OHM = ("ev_ohm", "pp_ohm")
-INPUTS = _BOOLS + _NUMBERS + _NULLABLE_OHM + ("ev", "temp_c", "console")
+INPUTS = _BOOLS + _NUMBERS + _NULLABLE_OHM + ("ev", "temp_c", "console", "ev_max_a", "ev_draw_a", "mains_v")
 _TOP = ("settings", "duration_ms", "events", "seed", "board", "irq_latency_us", "monitor", "name", "description")
 MAX_DURATION_MS = 24 * 3600 * 1000  # a day of virtual time: well inside a small int on 32-bit ports
 
@@ -88,6 +89,15 @@ def _check_input(where, key, v):
     elif key == "temp_c":
         if v is not None and (not _is_num(v) or v < -60 or v > 200):
             raise ScenarioError(where + ": temp_c must be -60..200 or null (no sensor)")
+    elif key == "ev_max_a":
+        if not _is_num(v) or v < 0 or v > 80:
+            raise ScenarioError(where + ": ev_max_a must be a number of A from 0 to 80")
+    elif key == "ev_draw_a":
+        if v is not None and (not _is_num(v) or v < 0 or v > 200):
+            raise ScenarioError(where + ": ev_draw_a must be a number of A from 0 to 200, or null (the model)")
+    elif key == "mains_v":
+        if not _is_num(v) or v < 100 or v > 300:
+            raise ScenarioError(where + ": mains_v must be a number of V from 100 to 300")
     elif key == "console":
         if not isinstance(v, str):
             raise ScenarioError(where + ": console must be a string")

@@ -75,6 +75,7 @@ class VRun(Run):
         self._lead_us = ARM_LEAD_MS * 1000  # the sampler is armed this long before each step
         self.port = port_for(self.board)
         self.bench = Bench(sc.seed, sc.settings["socket"], sc.settings["pp_sense"], sc.monitor)
+        self.bench.fit_meter(sc.settings, self.board.BOARD_MAX_MA)
         k = Kernel(self.board, self.port, sc.seed, sc.irq_latency_us)
         self.k = k
         k.attach(self.bench)
@@ -101,11 +102,14 @@ class VRun(Run):
         self.k.sync_outputs(self.k.ms())
         self.app = self.main.start(values=self.sc.settings)
         self.ch = self.app.charger
+        m = self.bench.meter
+        self.app.fit_meter(m.meter, m.energy, m.kind)  # the scenario's meter, read by the firmware's own driver
         # A scenario's console lines go to the real console over the firmware's own charger and settings,
         # as tools/sim/runner.Run does (the board's serial transport is issue 4's, not modelled here).
         from evse.console import Console
 
         self.history = self.app.history  # observed by App.step, in RAM (start(values=...))
+        self.tr.attach(self.history, self.bench.meter.reading)
         self.console = Console(self.ch, self.app.settings, self.history, self._clock, _discard,
                                commands=self.app.commands(self._clock)).handle_line
         self.boots += 1
@@ -180,6 +184,7 @@ class VRun(Run):
                     bench.apply(key, v, t)
             self._ei += 1
         bench.settle(t)
+        bench.meter.advance(t)  # the meter task's poll, if due (modelled outside the kernel: tools/bench/load.py)
         k.refresh(t)
         self.app.beat(t)
         steps = self.app.steps
@@ -192,6 +197,7 @@ class VRun(Run):
         if self.app.steps != steps or t == self.next_tick:  # (a stopped ticker must not stall the run)
             self.app.settings.flush(self.ch.io.relay)  # the housekeeping task's staged save, once open
             self._stepped(t)
+        bench.follow(t, self.ch.io)
 
     def _finish(self, until):
         # The virtual hardware runs on to the end of the last ms (edges, IRQs, timers), but not into the
