@@ -8,7 +8,7 @@ import sys
 
 from evse.charger import TICK_MS, Charger
 from evse.iodata import IO, NO_SAMPLE, PILOT_N12, PILOT_PWM, PP_OPEN, SOCKET_TETHERED, SOCKET_TYPE2, TEMP_NONE, Config
-from evse.faults import NO_GROUND
+from evse.faults import METER_LOST, NO_GROUND, OVER_CURRENT
 from tools.bench.prng import Prng
 
 try:
@@ -57,6 +57,8 @@ class _Plant:
         self.jam = False
         self.dead_rcd = False
         self.leak = 0  # ticks of trip signal left
+        self.draw = 2  # what the metered current is, as a mode of _draw() (issue 11)
+        self.meter_lost = False
         self.relay_lag = []  # the load side follows the contactor after a few ticks
 
     def chance(self, per_mille):
@@ -103,10 +105,22 @@ class _Plant:
             self.dead_rcd = False
         if self.chance(1) and self.chance(40):
             self.leak = 1 + self.r.next32() % 20
+        # The metered current against the over-current line: mostly the offer, sometimes just under, on or over
+        # the line (for less or more than the 5 s), not measured, or far over; the meter lost now and then.
+        if self.chance(3):
+            self.draw = self.pick((5, 6)) if self.chance(100) else self.pick((0, 1, 2, 2, 2, 2, 2, 2, 3, 4))
+        if self.chance(1) and self.chance(300):
+            self.meter_lost = True
+        elif self.meter_lost and self.chance(10):
+            self.meter_lost = False
 
-    def fill(self, io, out):
-        """io's inputs for the coming tick, from out (the IO holding the last outputs: equal in both)."""
+    def fill(self, io, out, offered=0):
+        """io's inputs for the coming tick, from out (the IO holding the last outputs: equal in both) and the
+        current offered (equal in both)."""
         r = self.r
+        line = offered + offered // 10 + 500
+        io.ev_ma = (-1, 0, offered, line - 1, line, line + 1, 2 * offered + 1000)[self.draw]
+        io.meter_lost = self.meter_lost
         if out.pilot != PILOT_PWM and self.high == 6000 and self.chance(50):
             self.high = 9000  # the vehicle follows the PWM's withdrawal to B, most often within the 6 s
         elif out.pilot == PILOT_PWM and self.high == 9000 and self.chance(5):
@@ -147,6 +161,12 @@ def _command(r, ch, cfg, io, now):
     k = r % 16
     if k == 11 and r // 16 % 4 == 0:
         ch.faults |= 1 << NO_GROUND  # written directly, as a test rig does: the next tick must see it
+    elif k == 12:
+        ch.stop_limit()  # a session limit reached (evse.history calls it after a tick)
+    elif k == 13 and r // 16 % 4 == 0:
+        cfg.meter_stop = not cfg.meter_stop  # meter_lost_stop, written directly
+    elif k == 14 and r // 16 % 4 == 0:
+        ch.limited = not ch.limited  # written directly, as a test rig may
     elif k == 0 or k > 10:  # most often: back to normal
         ch.enable()
     elif k == 1:
@@ -175,9 +195,26 @@ def _command(r, ch, cfg, io, now):
         ch.apply_config()
 
 
-def _run(seed, ticks, pwm_quiet, every):
+class _MeteredPlant(_Plant):
+    """A healthy installation and a vehicle that mostly charges: what varies is the metered current against
+    the over-current line (some EVs stay over it past the 5 s), the meter going lost, and the vehicle pausing."""
+
+    def events(self):
+        if self.chance(2):
+            self.high = self.pick((6000, 6000, 6000, 6000, 9000, 12000))  # unplugging clears over_current
+        if self.chance(3):
+            self.noise = self.pick((0, 20, 80))
+        if self.chance(1 if self.draw >= 5 else 4):
+            self.draw = self.pick((0, 1, 2, 2, 2, 3, 4, 5, 5, 6))
+        if self.chance(2):
+            self.meter_lost = not self.meter_lost and self.chance(300)
+
+
+def _run(seed, ticks, pwm_quiet, every, seen=None, plant_class=_Plant, commands=100):
+    if seen is None:
+        seen = [0, 0]
     r = Prng(seed)
-    plant = _Plant(Prng(seed * 7 + 1))
+    plant = plant_class(Prng(seed * 7 + 1))
     chs = []
     cfgs = []
     for fast in (True, False):
@@ -194,10 +231,13 @@ def _run(seed, ticks, pwm_quiet, every):
     for i in range(ticks):
         plant.events()
         io_in = IO()
-        plant.fill(io_in, chs[0].io)
-        cmd = r.next32() if r.next32() % 100 == 0 else -1
+        plant.fill(io_in, chs[0].io, chs[0].offered_ma)
+        cmd = r.next32() if r.next32() % commands == 0 else -1
         if chs[0].quiet and chs[0].io.pilot == PILOT_PWM:
             pwm_quiet[0] += 1
+        seen[0] |= chs[0].faults & (1 << OVER_CURRENT | 1 << METER_LOST)
+        if chs[0].limited and chs[0].io.relay:
+            seen[1] += 1
         for ch, cfg in zip(chs, cfgs):
             io = ch.io
             io.cp_high_mv = io_in.cp_high_mv
@@ -208,6 +248,8 @@ def _run(seed, ticks, pwm_quiet, every):
             io.lock_ok = io_in.lock_ok
             io.relay_v = io_in.relay_v
             io.rcd = io_in.rcd
+            io.ev_ma = io_in.ev_ma
+            io.meter_lost = io_in.meter_lost
             if cmd >= 0:
                 _command(cmd, ch, cfg, io, now)
             if _mp is not None:  # on MicroPython the tick runs heap-locked: full and quiet allocate nothing
@@ -244,6 +286,20 @@ def test_quiet_tick_changes_nothing_over_random_noisy_sessions():
         total += 3000
     # The proof is only as good as the share of ticks that took the quiet path, with the PWM on among them.
     assert quiet * 5 > total * 2 and pwm[0] * 30 > total, (quiet, pwm[0], total)
+
+
+def test_quiet_tick_changes_nothing_with_a_meter_over_current_and_session_limits():
+    """Issue 11: the metered current (under, on and over the over-current line, not measured), meter_lost with
+    and without meter_lost_stop, stop_limit(), while mostly charging: both chargers stay equal, and the runs
+    do reach an over-current stop, a lost meter and a limit with the contactor still closed."""
+    mp = sys.implementation.name == "micropython"
+    seen = [0, 0]
+    pwm = [0]
+    quiet = 0
+    for seed in range(21, 25):
+        quiet += _run(seed, 4000, pwm, 5 if mp else 1, seen, _MeteredPlant, 60)
+    assert seen[0] == 1 << OVER_CURRENT | 1 << METER_LOST and seen[1] > 0, seen
+    assert pwm[0] * 10 > 16000, pwm  # over a tenth of the ticks quiet with the PWM on
 
 
 def test_quiet_tick_is_taken_in_steady_charging():
