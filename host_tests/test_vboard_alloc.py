@@ -5,6 +5,7 @@
 # charging control step (App.step) is held to the same rule. On CPython there is no heap lock: the same
 # code runs unlocked (it then proves only that it runs). make test runs this module on the MicroPython unix
 # port and on the 32-bit webassembly port (tools/wasm/mptest.mjs).
+from evse import faults
 from evse.iodata import PILOT_PWM
 from host_tests.vboard_rig import ROOT  # noqa: F401  (sets nothing; keeps the rig importable first)
 from tools.sim.scenario import parse
@@ -59,9 +60,10 @@ def test_the_heap_lock_catches_an_allocation():
     print("allocation proofs: heap " + ENGINE)
 
 
-def _charging(board_name, hold_pct=0):
+def _charging(board_name, hold_pct=0, settings=None):
     """A virtual board charging steadily at 32 A (EV in C since 1 s), 3 s in."""
-    sc = parse({"duration_ms": 600000, "board": board_name, "events": [{"t_ms": 1000, "ev": "C"}]})
+    sc = parse({"duration_ms": 600000, "board": board_name, "events": [{"t_ms": 1000, "ev": "C"}],
+                "settings": settings or {}})
     brd = load_board(board_name)
     brd.CONTACTOR_HOLD_PCT = hold_pct
     r = VRun(sc, lambda line: None, board=brd)
@@ -126,6 +128,34 @@ def test_steady_charging_control_step_allocates_nothing():
             assert _no_alloc(app.step, t), (name, t, ENGINE)
             t += 10
         assert app.io.relay, name
+
+
+def test_control_step_with_each_meter_allocates_nothing_across_its_polls():
+    """Issue 11: with a meter fitted the step also reads its reading into the core (Reading.to_io) and the
+    history counts the session's energy and its limits: still nothing allocated, on the steps that follow a
+    poll (a new reading, a lost meter, the over-current line crossed) as on the quiet ones."""
+    for name in ("pico", "esp32"):
+        for meter in ("sdm120", "sdm630", "abb_b23", "s0"):
+            r = _charging(name, settings={"meter": meter, "limit_kwh": 100, "limit_min": 600})
+            app = r.app
+            t = 3010
+            for i in range(800):  # 8 s: the meter fails, comes back, then the EV overdraws until it is stopped
+                if t == 4000:
+                    r.bench.meter.fail = True
+                if t == 4500:
+                    r.bench.meter.fail = False
+                    r.bench.load.forced_ma = 45000
+                r.bench.meter.advance(t)  # the meter task's poll (loop context), when due
+                r.k.frame_end = t * 1000
+                r.k.run_until(t * 1000)
+                assert _no_alloc(app.step, t), (name, meter, t, ENGINE)
+                r.bench.follow(t, app.io)  # the vehicle's draw after the step
+                t += 10
+            oc = app.charger.faults & (1 << faults.OVER_CURRENT)
+            if meter == "s0":  # no current measured: no over-current stop
+                assert app.io.relay and not oc and app.history.session_wh > 0, (name, meter)
+            else:  # stopped under the lock, and the session ended there
+                assert oc and not app.io.relay and app.history.ends == 1, (name, meter, app.io.ev_ma)
 
 
 def test_every_control_step_of_every_scenario_allocates_nothing():
