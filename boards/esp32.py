@@ -48,6 +48,17 @@ LOCK_FEEDBACK_ACTIVE_HIGH = False
 GROUND_SENSE = 21
 GROUND_SENSE_ACTIVE_HIGH = False
 
+# Energy meter (docs/metering.md; the setting `meter` says which is fitted): UART2 on GPIO17 (TX) / GPIO16 (RX)
+# to an RS-485 transceiver whose DE and /RE are tied to GPIO4 (high = transmit), 9600 baud 8N1; or an S0 pulse
+# output on GPIO18 (opto to ground, pulled up).
+METER_UART = 2
+METER_TX = 17
+METER_RX = 16
+METER_DE = 4
+METER_BAUD = 9600
+METER_PARITY = None
+S0_PIN = 18
+
 LED = 2  # DevKitC boards with an LED on GPIO2; any free pin otherwise
 
 WDT_TIMEOUT_MS = 2000

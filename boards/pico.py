@@ -57,6 +57,17 @@ LOCK_FEEDBACK_ACTIVE_HIGH = False  # switch to ground when locked
 GROUND_SENSE = 14  # PE present (opto from L to PE); None if not fitted
 GROUND_SENSE_ACTIVE_HIGH = False
 
+# Energy meter (docs/metering.md; the setting `meter` says which is fitted): UART1 on GP4/GP5 to an RS-485
+# transceiver whose DE and /RE are tied to GP6 (high = transmit), 9600 baud 8N1 (the Eastron and ABB default);
+# or an S0 pulse output on GP7 (opto to ground, pulled up).
+METER_UART = 1
+METER_TX = 4
+METER_RX = 5
+METER_DE = 6
+METER_BAUD = 9600
+METER_PARITY = None
+S0_PIN = 7
+
 LED = "LED"  # status LED: the Pico's on-board LED (Pico W: through the wireless chip)
 
 WDT_TIMEOUT_MS = 2000  # rp2 allows up to 8388 ms

@@ -25,10 +25,12 @@ from hw.build import Hw, port_for  # noqa: E402
 from hw.ticker import Ticker  # noqa: E402
 
 
-def start(brd=None, watchdog=True, settings_path="settings.json", values=None, history_path="history.json"):
+def start(brd=None, watchdog=True, settings_path="settings.json", values=None, history_path="history.json",
+          meter=True):
     """Build the whole firmware for brd (default: the deployed board.py) and return its App.
     values: setting values to use instead of the flash copy (the virtual board's scenarios; the history
-    then stays in RAM too)."""
+    then stays in RAM too). meter: build the meter of the settings from the board file (the scenario runner
+    fits its simulated one instead)."""
     brd = brd or board
     if brd is None:
         raise ImportError("no board.py: deploy with 'make deploy BOARD=...'")
@@ -49,7 +51,8 @@ def start(brd=None, watchdog=True, settings_path="settings.json", values=None, h
     hw = Hw(machine, brd, port, charger)
     wdt = boot.Watchdog(machine, brd.WDT_TIMEOUT_MS) if watchdog else None
     app = App(hw, charger, wdt, st, hist)
-    _fit_meter(app, brd, port, st)
+    if meter:
+        _fit_meter(app, brd, port, st)
     app.ticker = Ticker(machine, app, port)
     return app
 

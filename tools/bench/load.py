@@ -89,6 +89,32 @@ class VehicleLoad:
         return None
 
 
+class LoadSim(MeterSim):
+    """A simulated Modbus meter that reads the vehicle's load at the moment a request arrives (clock())."""
+
+    def __init__(self, kind, slave, load, clock):
+        MeterSim.__init__(self, kind, slave)
+        self.load = load
+        self.clock = clock
+        self.fail = False
+        self.lifetime_wh = 1234567.0  # what the meter had counted before the scenario
+
+    def answer(self, req):
+        load = self.load
+        load.update(self.clock())
+        v = load.mains_dv / 10.0
+        a = load.ma / 1000.0
+        for i in range(3):
+            used = i < self.phases and i < load.phases
+            self.volts[i] = v if i < self.phases else 0.0
+            self.amps[i] = a if used else 0.0
+            self.phase_w[i] = load.ma * load.mains_dv // 10000 if used else 0.0
+        self.power_w = sum(self.phase_w)
+        self.energy_wh = self.lifetime_wh + load.e / MWMS_PER_WH
+        self.silent = self.fail
+        return MeterSim.answer(self, req)
+
+
 class BenchMeter:
     """The meter of the setting `meter` on the bench: its firmware driver, a simulated meter behind it,
     the firmware's energy accountant, polled every POLL_MS as the meter task does on a board."""
@@ -100,7 +126,7 @@ class BenchMeter:
         self.sim = None
         self._now = 0
         self._vt = VTime()
-        self.lifetime_wh = 1234567.0  # what the meter had counted before the scenario (Modbus meters)
+        self.driven = True  # the runner polls (False: the firmware's own meter task does, tools/vboard/vmain.py)
         if kind == "none":
             self.meter = NoMeter()
         elif kind == "s0":
@@ -108,8 +134,8 @@ class BenchMeter:
             self._pulse = 3600000000000 // ppk  # mW x ms per pulse (1/ppk kWh)
             self._pulses = 0
         else:
-            self.sim = MeterSim(kind, slave)
             vt = self._vt
+            self.sim = LoadSim(kind, slave, load, vt.clock)
             m = Master(SimUart(self.sim, vt.clock), None, clock=vt.clock, sleep_ms=vt.sleep_ms)
             self.meter = ModbusMeter(m, maps.get(kind), slave, max_ma * 253 * phases // 1000)
         self.reading = self.meter.reading
@@ -145,24 +171,20 @@ class BenchMeter:
                 else:
                     break
         load.update(now)
-        if now >= self.next_poll:
+        if self.driven and now >= self.next_poll:
             self.poll(now)
+
+    def line(self, clock, baud=9600, bits_per_char=10):
+        """The meter's end of the RS-485 line for the firmware's own driver (machine.UART on the virtual
+        board), in the kernel's time: the runner stops polling."""
+        self.driven = False
+        self.sim.clock = clock
+        return SimUart(self.sim, clock, baud, bits_per_char)
 
     def poll(self, now):
         self._now = now
         if self.sim is not None:
-            sim = self.sim
-            load = self.load
-            v = load.mains_dv / 10.0
-            a = load.ma / 1000.0
-            for i in range(3):
-                used = i < sim.phases and i < load.phases
-                sim.volts[i] = v if i < sim.phases else 0.0
-                sim.amps[i] = a if used else 0.0
-                sim.phase_w[i] = load.ma * load.mains_dv // 10000 if used else 0.0
-            sim.power_w = sum(sim.phase_w)
-            sim.energy_wh = self.lifetime_wh + load.e / MWMS_PER_WH
-            sim.silent = self.fail
+            self.sim.fail = self.fail
             self._vt.ms = now
             self._vt.run(poll_once(self.meter, self._vt.clock))
         else:
@@ -173,7 +195,7 @@ class BenchMeter:
 
     def next_change_ms(self, now):
         """The next poll, S0 pulse or step of the vehicle's ramp after now, or None."""
-        best = self.next_poll if self.kind != "none" else None
+        best = self.next_poll if self.kind != "none" and self.driven else None
         if self.kind == "s0":
             t = self._next_pulse(self.load._t)
             if t is not None and t <= now:

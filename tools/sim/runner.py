@@ -107,6 +107,8 @@ class Bench:
             self.load.mains_dv = int(round(v * 10))
         elif key == "meter_fail":
             self.meter.fail = v
+            if self.meter.sim is not None:
+                self.meter.sim.fail = v  # (read at each request when the firmware's own task polls)
         self.settle(now)
 
     def settle(self, now):

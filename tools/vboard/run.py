@@ -100,7 +100,7 @@ class VRun(Run):
             del sys.modules["main"]
         self.main = __import__("main")  # main.py's first lines: the safe state
         self.k.sync_outputs(self.k.ms())
-        self.app = self.main.start(values=self.sc.settings)
+        self.app = self.main.start(values=self.sc.settings, meter=False)
         self.ch = self.app.charger
         m = self.bench.meter
         self.app.fit_meter(m.meter, m.energy, m.kind)  # the scenario's meter, read by the firmware's own driver

@@ -27,6 +27,16 @@ class VMain:
         self.k = k
         k.attach(self.bench)
         clock.install(k)
+        # A Modbus meter of the settings sits at the far end of the board's meter UART, in virtual time: the
+        # firmware builds its own driver on it and polls it from its own meter task (main._main).
+        self.bench.fit_meter(sc.settings, self.board.BOARD_MAX_MA)
+        self._uart = None
+        if self.bench.meter.sim is not None and getattr(self.board, "METER_UART", None) is not None:
+            import machine
+
+            self._uart = self.board.METER_UART
+            machine.UART_SIMS[self._uart] = self.bench.meter.line(
+                lambda: k.ms() & 0x3FFFFFFF, getattr(self.board, "METER_BAUD", 9600))
         k.after_irq = self._after_irq
         k.on_write = self._written
         k.unframed = True  # no runner announces the steps: edges come whenever the sampler is armed
@@ -55,6 +65,7 @@ class VMain:
     def _settle(self, ms):
         self._next_settle = None
         self.bench.settle(ms)
+        self._follow(ms)
         self.k.refresh(ms)
         self._watch()
 
@@ -62,7 +73,12 @@ class VMain:
         k = self.k
         if k.dirty:
             k.sync_outputs(k.ms())
+        self._follow(k.ms())
         self._watch()
+
+    def _follow(self, ms):
+        if self.app is not None:
+            self.bench.follow(ms, self.app.io)  # the vehicle's draw after what the firmware commands
 
     def _written(self, s):
         if s.id == self.board.CONTACTOR:
@@ -121,6 +137,10 @@ class VMain:
         finally:
             undo()
             k.stop_at = None
+            if self._uart is not None:
+                import machine
+
+                machine.UART_SIMS.pop(self._uart, None)
             if saved is not None:
                 sys.modules["asyncio"] = saved
             else:
