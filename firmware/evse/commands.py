@@ -236,13 +236,16 @@ class Commands:
         (mA), session and lifetime energy (Wh). None where not measured."""
         r = self.reading
         h = self.history
-        fitted = r is not None and r.fitted
-        good = fitted and not r.lost and r.good > 0
+        if r is None or not r.fitted:
+            return [("meter", "none"), ("meter_state", "none"), ("power_w", None), ("current_ma", None),
+                    ("session_wh", None), ("total_wh", None)]
+        good = not r.lost and r.good > 0
         power = r.power_w if good else None
         cur = [r.current_ma[i] for i in range(r.phases)] if good and r.amps else None
-        sess = h.session_wh if h is not None and fitted and h.session_wh >= 0 else None
-        total = h.lifetime_wh() if h is not None and fitted else None
-        state = "none" if not fitted else "lost" if r.lost else "ok" if r.good else "starting"
+        sess = h.session_wh if h is not None and h.session_wh >= 0 else None
+        total = h.lifetime_wh() if h is not None else None
+        state = "lost" if r.lost else "ok" if r.good else "starting"
+        fitted = True
         return [("meter", self.meter_kind if fitted else "none"), ("meter_state", state), ("power_w", power),
                 ("current_ma", cur), ("session_wh", sess), ("total_wh", total)]
 

@@ -100,6 +100,21 @@ def instructions_per_step(tree, edges):
     return (c[0] - c[1]) // n
 
 
+def instructions_per_poll(kind):
+    """x86-64 instructions per meter poll (the task's work after each poll included): tools/perf/mp_meter.py."""
+    script = os.path.join(ROOT, "tools", "perf", "mp_meter.py")
+    n = 200
+    c = [_callgrind([script, kind, str(k)], heap="256K") for k in (0, n)]
+    if None in c:
+        return None
+    return (c[1] - c[0]) // n
+
+
+def meter_figures():
+    """{kind: instructions per poll} for each meter the firmware drives."""
+    return dict((k, instructions_per_poll(k)) for k in ("sdm120", "sdm630", "abb_b23", "s0"))
+
+
 def step_figures():
     """(today's instructions per step, the reference code's, where the reference came from)."""
     now = instructions_per_step(ROOT, EDGES_NOW)
@@ -175,13 +190,15 @@ def render(p, ipt, flash, speed, react, bf, vb, stp):
       % (bpt, p["ticks"], p["locked_failures"], p["ticks"], _ok(bpt + p["locked_failures"], 0)))
     boot, bp, heap_kb, wasm = bf
     for b in sorted(boot):
-        fs, rom, img, fs_con, rom_con = boot[b]
+        fs, rom, img, fs_con, rom_con, fs_m, rom_m = boot[b]
         w("| RAM after boot, firmware alone, %s: `.mpy` files on the filesystem (as `make deploy` installs them) | "
-          "%d bytes (%.1f KB); %.1f KB once the console is in use | 40 KB | %s | 192K heap, do-nothing hardware "
-          "(tools/perf/stub) |" % (b, fs, fs / 1024.0, fs_con / 1024.0, _ok(fs, RAM_BUDGET)))
+          "%d bytes (%.1f KB); %.1f KB once the console is in use; %.1f KB with an SDM630 fitted too | 40 KB | %s | "
+          "192K heap, do-nothing hardware (tools/perf/stub) |"
+          % (b, fs, fs / 1024.0, fs_con / 1024.0, fs_m / 1024.0, _ok(fs, RAM_BUDGET)))
         w("| RAM after boot, firmware alone, %s: from a ROMFS image (%.1f KB of flash) | %d bytes (%.1f KB); %.1f KB "
-          "once the console is in use | 40 KB | %s | bytecode runs in place; needs a MicroPython build with ROMFS |"
-          % (b, img / 1024.0, rom, rom / 1024.0, rom_con / 1024.0, _ok(rom, RAM_BUDGET)))
+          "once the console is in use; %.1f KB with an SDM630 fitted too | 40 KB | %s | bytecode runs in place; "
+          "needs a MicroPython build with ROMFS |"
+          % (b, img / 1024.0, rom, rom / 1024.0, rom_con / 1024.0, rom_m / 1024.0, _ok(rom, RAM_BUDGET)))
     w("| RAM after boot, virtual board (firmware + the board's models in one heap) | %d bytes total, of which "
       "%d before the firmware booted | | | 256K heap; 192K does not hold the models too |"
       % (bp["boot_total"], bp["board_models"]))
@@ -227,6 +244,13 @@ def render(p, ipt, flash, speed, react, bf, vb, stp):
           "instructions per step (callgrind, tools/perf/mp_step.py) against %d for the code the rp2 port measured "
           "at %d µs (%s): %d x %d / %d |"
           % (step, step / 100.0, _ok(step, 800), now_i, ref_i, RP2_STEP_US, src, RP2_STEP_US, now_i, ref_i))
+    for kind in sorted(vb.get("meter") or {}):
+        n = vb["meter"][kind]
+        if n:
+            us = n * CYCLES_PER_X86_INSN / RP2040_HZ * 1e6
+            w("| meter task, one poll of %s, RP2040 (estimate) | about %.0f µs a poll, once a second = %.2f %% of the CPU "
+              "| | | %d x86-64 instructions a poll (callgrind, tools/perf/mp_meter.py: driver, plausibility, publish, "
+              "energy count), outside the control step |" % (kind, us, us / 1e4, n))
     isr_s, steps_s, guard_s = vb["rates"]
     share = isr_s * RP2_EDGE_ISR_US / 1e4
     w("| pilot-edge ISR load while charging | %.0f calls/s (virtual board) x %.1f µs (rp2 port, measured) = %.1f %% "
@@ -239,8 +263,9 @@ def render(p, ipt, flash, speed, react, bf, vb, stp):
         if r is None:
             continue
         w("| RAM after boot, firmware alone, %s, 32-bit webassembly port: `.mpy` files | %d bytes (%.1f KB); %.1f KB "
-          "once the console is in use | 40 KB | %s | the unix row above is the 64-bit port |"
-          % (b, r[0], r[0] / 1024.0, r[1] / 1024.0, _ok(r[0], RAM_BUDGET)))
+          "once the console is in use; %.1f KB with an SDM630 fitted too (driver, accountant, task) | 40 KB | %s | "
+          "the unix row above is the 64-bit port |"
+          % (b, r[0], r[0] / 1024.0, r[1] / 1024.0, r[2] / 1024.0, _ok(r[0], RAM_BUDGET)))
     w("| RAM on the rp2 port, measured (issue 9, before it) | `.mpy` on a filesystem: %.1f KB after start(), %.1f KB "
       "with asyncio and the console task, %.1f KB with the console in use; frozen: %.1f / %.1f / %.1f KB | 40 KB | "
       "reference | the unix port overstates it about 1.7x |" % (RP2_RAM[0] + RP2_RAM[1]))
@@ -397,6 +422,8 @@ def main(argv):
                         ("unplug (C -> A)", reactions.vboard_c_to("A"))],
           "rates": reactions.vboard_isr_rate(),
           "wasm_ram": board_figures.wasm_boot_ram(tree)}
+    print("bench: meter task, instructions per poll (callgrind) ...", flush=True)
+    vb["meter"] = meter_figures()
     text = render(p, ipt, flash, speed, react, bf, vb, stp)
     with open(out, "w") as f:
         f.write(text)

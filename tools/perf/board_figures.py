@@ -59,7 +59,8 @@ def boot_ram(tree):
                        "192K"), "boot RAM " + b)
         rom = json_line(micropython([STUB], [os.path.join(ROOT, "tools/perf/mp_boot_ram.py"), brd, img], "192K"),
                     "boot RAM (ROMFS) " + b)
-        res[b] = (fs["firmware"], rom["firmware"], rom.get("image", 0), fs["with_console"], rom["with_console"])
+        res[b] = (fs["firmware"], rom["firmware"], rom.get("image", 0), fs["with_console"], rom["with_console"],
+                  fs["with_meter"], rom["with_meter"])
     return res
 
 
@@ -111,5 +112,5 @@ def wasm_boot_ram(tree):
         p = subprocess.run(["node", mjs, tree, os.path.join(ROOT, "boards", b + ".py")], cwd=ROOT,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
         j = json_line(p, "webassembly boot RAM " + b)
-        res[b] = (j["firmware"], j["with_console"])
+        res[b] = (j["firmware"], j["with_console"], j["with_meter"])
     return res

@@ -50,9 +50,20 @@ def main(path):
     sc.open().handle_line("status")  # someone connects and asks: the console is loaded
     gc.collect()
     used = gc.mem_alloc()
-    print('{"base": %d, "after_boot": %d, "firmware": %d, "with_console": %d, "heap_total": %d, "image": %d, '
-          '"from": "%s"}' % (base, after, after - base, used - base, gc.mem_alloc() + gc.mem_free(),
-                            len(_img) if _img else 0, fw.__file__))
+    # An SDM630 fitted (issue 11): its driver on the board's meter UART, the energy accountant and the task's
+    # module, as main.start() and main._main() add them when the setting says so.
+    import meter.task  # noqa: F401
+    from meter.account import Energy
+    from meter.build import make
+
+    m = make(sys.modules["machine"], brd, "sdm630", 1, 1000, 1, brd.BOARD_MAX_MA * 253 // 1000, app.hw.port)
+    app.fit_meter(m, Energy(m.reading, brd.BOARD_MAX_MA, 1), "sdm630")
+    sc.open().handle_line("status")
+    gc.collect()
+    metered = gc.mem_alloc()
+    print('{"base": %d, "after_boot": %d, "firmware": %d, "with_console": %d, "with_meter": %d, "heap_total": %d, '
+          '"image": %d, "from": "%s"}' % (base, after, after - base, used - base, metered - base,
+                                         gc.mem_alloc() + gc.mem_free(), len(_img) if _img else 0, fw.__file__))
 
 
 main(_args[0])
