@@ -148,7 +148,8 @@ def test_snapshot_has_every_field_in_a_fixed_order():
     keys = [k for k, v in r.cmd.snapshot()]
     assert keys == ["state", "pilot", "duty_permille", "offered_ma", "contactor", "load_side", "faults", "latched",
                     "temp_dc", "limit_ma", "runtime_limit_ma", "cable_ma", "enabled", "sleeping", "session",
-                    "save_pending", "uptime_s", "warnings"], keys
+                    "save_pending", "uptime_s", "warnings", "meter", "meter_state", "power_w", "current_ma",
+                    "session_wh", "total_wh"], keys
     r.ch.io.relay_v = 1
     assert dict(r.cmd.snapshot())["load_side"] == "live"
 

@@ -126,7 +126,9 @@ def test_session_energy_and_limits_end_the_session_once_the_contactor_opens():
     h.observe(0, ch)
     e.wh = 1499
     h.observe(1000, ch)
-    assert h.session_wh == 999 and not ch.limited
+    assert h.session_wh == 999 and not ch.limited and not h.due(1000, ch)
+    e.wh = 1500
+    assert h.due(1500, ch)
     e.wh = 1500
     h.observe(2000, ch)
     assert ch.limited and h.session_rows()[0][4] == S_ACTIVE  # +12 V now; the EV has 6 s to stop
@@ -146,8 +148,9 @@ def test_session_energy_and_limits_end_the_session_once_the_contactor_opens():
     e.wh = 10
     h.observe(69990, ch)
     assert not ch.limited and h.session_wh == 16
+    assert not h.due(69990, ch) and h.due(70000, ch)  # the board's quiet steps ask this every step
     h.observe(70000, ch)
-    assert ch.limited
+    assert ch.limited and not h.due(70010, ch)
     _put(ch, iodata.ST_B1)
     h.observe(72000, ch)
     assert h.session_rows()[0][5:] == (16, END_LIMIT_TIME)

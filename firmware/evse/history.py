@@ -193,6 +193,17 @@ class History:
         self._dirty = True
         self.pending = True
 
+    def due(self, now_ms, ch):
+        """A session limit falls due at now_ms: the control step calls observe() now rather than at its next
+        once-a-second look (hw/app.py), so a limit acts on the tick it is reached. No allocation."""
+        if not self._active or self._s_lim >= 0:
+            return False
+        cfg = ch.config
+        if cfg.limit_ms and since(now_ms, self._s_start) >= cfg.limit_ms:
+            return True
+        e = self.energy
+        return bool(cfg.limit_wh) and e is not None and e.fitted and (e.wh - self._s_wh0) & _WH_MASK >= cfg.limit_wh
+
     def idle_until(self, now_ms, charger):
         """The ms at which a session's time limit falls due, for the host bench that skips quiet ticks; None
         if there is none."""

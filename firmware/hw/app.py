@@ -108,8 +108,9 @@ class App:
             if led != self._led:
                 self._led = led
                 hw.led.value(led)
-        if self.history is not None and (not ch.quiet or (now - self._hist_t) & _WRAP >= HISTORY_EVERY_MS):
-            self.history.observe(now, ch)  # small ints into slots only; flash writes elsewhere
+        h = self.history
+        if h is not None and (not ch.quiet or (now - self._hist_t) & _WRAP >= HISTORY_EVERY_MS or h.due(now, ch)):
+            h.observe(now, ch)  # small ints into slots only; flash writes elsewhere
             self._hist_t = now
         # (since() written out: (b - a) & _WRAP is the ms from a to b on the wrapping clock)
         healthy = self._last is None or (now - self._last) & _WRAP <= _STEP_LATE_MS
