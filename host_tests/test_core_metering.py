@@ -140,3 +140,9 @@ def test_without_a_meter_a_session_has_no_energy_and_no_meter_events():
     s = _session(rig)
     assert s["energy_wh"] is None and s["end"] == "unplug"
     assert rig.find("meter") == []
+
+
+def test_the_bench_polls_its_meter_as_often_as_the_firmware():
+    from tools.bench import load
+
+    assert load.POLL_MS == POLL_MS

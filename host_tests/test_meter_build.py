@@ -96,4 +96,8 @@ def test_a_missing_constant_or_an_unknown_kind_is_an_error_at_start_not_later():
             continue
         raise AssertionError(kind)
     assert "abb_b23" in build.KINDS and "none" in build.KINDS
+    from meter import maps
+    from evse import settings
+
+    assert build.KINDS == ("none", "s0") + maps.MODBUS_METERS == settings.find("meter").choices
     assert reasons.name(reasons.NONE) == "none"

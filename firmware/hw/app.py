@@ -109,7 +109,9 @@ class App:
                 self._led = led
                 hw.led.value(led)
         h = self.history
-        if h is not None and (not ch.quiet or (now - self._hist_t) & _WRAP >= HISTORY_EVERY_MS or h.due(now, ch)):
+        lim = ch.config  # (a session limit set: the history may have one due on this step; asked only then)
+        if h is not None and (not ch.quiet or (now - self._hist_t) & _WRAP >= HISTORY_EVERY_MS
+                              or ((lim.limit_ms or lim.limit_wh) and h.due(now, ch))):
             h.observe(now, ch)  # small ints into slots only; flash writes elsewhere
             self._hist_t = now
         # (since() written out: (b - a) & _WRAP is the ms from a to b on the wrapping clock)

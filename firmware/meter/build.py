@@ -1,12 +1,7 @@
 # The one place that turns a board file (data) and the meter settings into a meter: the UART, the
 # driver-enable pin or the S0 input pin are made here and handed to the drivers, which never make them.
-from . import maps
-from .modbus import Master
-from .none import NoMeter
-from .rtu import ModbusMeter
-from .s0 import S0Meter
-
-KINDS = ("none", "s0") + maps.MODBUS_METERS  # the values of the setting "meter"
+# Each driver is imported only when its kind is asked for: an S0 meter does not spend RAM on the Modbus master.
+KINDS = ("none", "s0", "sdm120", "sdm630", "abb_b23")  # the values of the setting "meter" (maps.MODBUS_METERS)
 
 # Board file constants read here (all optional: a board without them can only have meter "none"):
 #   METER_UART = 1          UART id of the RS-485 transceiver
@@ -23,9 +18,13 @@ def make(machine, board, kind, slave=1, ppk=1000, phases=1, max_w=0, port=None, 
     port: the hw.port_* adapter (its edge_irq makes the S0 IRQ hard), None: a plain pin.irq().
     clock: ms ticks (None: time.ticks_ms)."""
     if kind == "none":
+        from .none import NoMeter
+
         return NoMeter()
     Pin = machine.Pin
     if kind == "s0":
+        from .s0 import S0Meter
+
         no = getattr(board, "S0_PIN", None)
         if no is None:
             raise ValueError("meter s0: the board file has no S0_PIN")
@@ -37,6 +36,10 @@ def make(machine, board, kind, slave=1, ppk=1000, phases=1, max_w=0, port=None, 
             m.irq = pin.irq(handler=m.isr, trigger=Pin.IRQ_FALLING)
         m.pin = pin
         return m
+    from . import maps
+    from .modbus import Master
+    from .rtu import ModbusMeter
+
     regmap = maps.get(kind)
     uid = getattr(board, "METER_UART", None)
     if uid is None:

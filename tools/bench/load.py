@@ -4,16 +4,12 @@
 # the draw (a misbehaving vehicle). The meter is the firmware's own driver (meter/*.py) reading a simulated
 # meter: Modbus RTU frames through tools.meter_sim for sdm120, sdm630 and abb_b23, pulses on the S0 input's
 # interrupt handler for s0, nothing for none. See docs/scenarios.md "Load and meter".
+# (The meter modules and the simulation are imported for the kind a scenario fits only: a run without a meter
+# keeps the virtual board's heap as small as before, on the unix port's 256K bench heap.)
 from evse.duty import ma_for_duty
 from evse.iodata import PILOT_PWM
-from meter import maps
-from meter.account import Energy
-from meter.modbus import Master
-from meter.none import NoMeter
-from meter.rtu import ModbusMeter
-from meter.s0 import S0Meter
-from meter.task import POLL_MS, poll_once
-from tools.meter_sim import MeterSim, SimUart, VTime
+
+POLL_MS = 1000  # meter.task.POLL_MS (a test keeps them equal)
 
 RAMP_UP_MS = 2000  # an increase is reached within this (the issue's vehicle model)
 RAMP_DOWN_MS = 3000  # a reduction is followed within this (J1772 gives the EV 5 s; real ones take 1-3 s)
@@ -89,30 +85,36 @@ class VehicleLoad:
         return None
 
 
-class LoadSim(MeterSim):
+def _load_sim(kind, slave, load, clock):
     """A simulated Modbus meter that reads the vehicle's load at the moment a request arrives (clock())."""
+    from tools.meter_sim import MeterSim
 
-    def __init__(self, kind, slave, load, clock):
-        MeterSim.__init__(self, kind, slave)
-        self.load = load
-        self.clock = clock
-        self.fail = False
-        self.lifetime_wh = 1234567.0  # what the meter had counted before the scenario
+    class LoadSim(MeterSim):
+        def answer(self, req):
+            return _answer(self, req, MeterSim.answer)
 
-    def answer(self, req):
-        load = self.load
-        load.update(self.clock())
-        v = load.mains_dv / 10.0
-        a = load.ma / 1000.0
-        for i in range(3):
-            used = i < self.phases and i < load.phases
-            self.volts[i] = v if i < self.phases else 0.0
-            self.amps[i] = a if used else 0.0
-            self.phase_w[i] = load.ma * load.mains_dv // 10000 if used else 0.0
-        self.power_w = sum(self.phase_w)
-        self.energy_wh = self.lifetime_wh + load.e / MWMS_PER_WH
-        self.silent = self.fail
-        return MeterSim.answer(self, req)
+    sim = LoadSim(kind, slave)
+    sim.load = load
+    sim.clock = clock
+    sim.fail = False
+    sim.lifetime_wh = 1234567.0  # what the meter had counted before the scenario
+    return sim
+
+
+def _answer(self, req, answer):
+    load = self.load
+    load.update(self.clock())
+    v = load.mains_dv / 10.0
+    a = load.ma / 1000.0
+    for i in range(3):
+        used = i < self.phases and i < load.phases
+        self.volts[i] = v if i < self.phases else 0.0
+        self.amps[i] = a if used else 0.0
+        self.phase_w[i] = load.ma * load.mains_dv // 10000 if used else 0.0
+    self.power_w = sum(self.phase_w)
+    self.energy_wh = self.lifetime_wh + load.e / MWMS_PER_WH
+    self.silent = self.fail
+    return answer(self, req)
 
 
 class BenchMeter:
@@ -125,21 +127,35 @@ class BenchMeter:
         self.fail = False  # meter_fail: the meter goes silent (an S0 line stops pulsing)
         self.sim = None
         self._now = 0
-        self._vt = VTime()
+        self._vt = None
         self.driven = True  # the runner polls (False: the firmware's own meter task does, tools/vboard/vmain.py)
         if kind == "none":
+            from meter.none import NoMeter
+
             self.meter = NoMeter()
         elif kind == "s0":
+            from meter.s0 import S0Meter
+
             self.meter = S0Meter(ppk, phases, clock=self._clock)
             self._pulse = 3600000000000 // ppk  # mW x ms per pulse (1/ppk kWh)
             self._pulses = 0
         else:
-            vt = self._vt
-            self.sim = LoadSim(kind, slave, load, vt.clock)
+            from meter import maps
+            from meter.modbus import Master
+            from meter.rtu import ModbusMeter
+            from tools.meter_sim import SimUart, VTime
+
+            vt = self._vt = VTime()
+            self.sim = _load_sim(kind, slave, load, vt.clock)
             m = Master(SimUart(self.sim, vt.clock), None, clock=vt.clock, sleep_ms=vt.sleep_ms)
             self.meter = ModbusMeter(m, maps.get(kind), slave, max_ma * 253 * phases // 1000)
         self.reading = self.meter.reading
-        self.energy = Energy(self.reading, max_ma, phases)
+        if kind == "none":
+            self.energy = _NoEnergy()
+        else:
+            from meter.account import Energy
+
+            self.energy = Energy(self.reading, max_ma, phases)
         self.next_poll = 0
 
     def _clock(self):
@@ -177,11 +193,16 @@ class BenchMeter:
     def line(self, clock, baud=9600, bits_per_char=10):
         """The meter's end of the RS-485 line for the firmware's own driver (machine.UART on the virtual
         board), in the kernel's time: the runner stops polling."""
+        from tools.meter_sim import SimUart
+
         self.driven = False
         self.sim.clock = clock
         return SimUart(self.sim, clock, baud, bits_per_char)
 
     def poll(self, now):
+        from meter.task import poll_once
+        from tools.meter_sim import VTime
+
         self._now = now
         if self.sim is not None:
             self.sim.fail = self.fail
@@ -208,6 +229,16 @@ class BenchMeter:
         if best is not None and best <= now:
             best = now + 1
         return best
+
+
+class _NoEnergy:
+    """No meter: nothing counted (what meter.account.Energy says of a reading that is not fitted)."""
+
+    fitted = False
+    wh = 0
+
+    def update(self):
+        pass
 
 
 def offer_ma(io):

@@ -200,7 +200,7 @@ def render(p, ipt, flash, speed, react, bf, vb, stp):
           "needs a MicroPython build with ROMFS |"
           % (b, img / 1024.0, rom, rom / 1024.0, rom_con / 1024.0, rom_m / 1024.0, _ok(rom, RAM_BUDGET)))
     w("| RAM after boot, virtual board (firmware + the board's models in one heap) | %d bytes total, of which "
-      "%d before the firmware booted | | | 256K heap; 192K does not hold the models too |"
+      "%d before the firmware booted | | | 320K heap on the 64-bit port; 256K no longer holds the models too |"
       % (bp["boot_total"], bp["board_models"]))
     w("| peak live heap during the 30-minute session, virtual board | %d bytes (%.1f KB) | | | gc.collect() after "
       "every control step, %d virtual minutes |" % (bp["peak_live"], bp["peak_live"] / 1024.0,

@@ -59,14 +59,21 @@ def boot_ram(tree):
                        "192K"), "boot RAM " + b)
         rom = json_line(micropython([STUB], [os.path.join(ROOT, "tools/perf/mp_boot_ram.py"), brd, img], "192K"),
                     "boot RAM (ROMFS) " + b)
+        # With an SDM630 fitted too: the 64-bit unix port no longer holds it all in 192K (it overstates RAM
+        # about 1.7x); the figure is a difference of gc.mem_alloc(), which the heap's size does not change.
+        fsm = json_line(micropython([STUB, os.path.join(tree, "firmware")],
+                                    [os.path.join(ROOT, "tools/perf/mp_boot_ram.py"), brd, "--meter"], "320K"),
+                        "boot RAM with a meter " + b)
+        romm = json_line(micropython([STUB], [os.path.join(ROOT, "tools/perf/mp_boot_ram.py"), brd, img, "--meter"],
+                                     "320K"), "boot RAM (ROMFS) with a meter " + b)
         res[b] = (fs["firmware"], rom["firmware"], rom.get("image", 0), fs["with_console"], rom["with_console"],
-                  fs["with_meter"], rom["with_meter"])
+                  fsm["with_meter"], romm["with_meter"])
     return res
 
 
 def board_probe(tree):
     """The virtual board over the 30-minute scenario: heap, peak, ISR and step figures (unix port)."""
-    return json_line(micropython([tree, os.path.join(tree, "firmware")], ["-m", "tools.perf.mp_board_probe", LONG], "256K",
+    return json_line(micropython([tree, os.path.join(tree, "firmware")], ["-m", "tools.perf.mp_board_probe", LONG], "320K",
                      cwd=tree), "board probe")
 
 

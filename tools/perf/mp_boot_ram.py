@@ -11,6 +11,8 @@ import machine  # noqa: F401  the stub hardware: built into a real board's firmw
 
 # The arguments: sys.argv, or BOOT_ARGS in the globals it is exec'd with (the webassembly port has no argv).
 _args = globals().get("BOOT_ARGS") or sys.argv[1:]
+_meter = "--meter" in _args  # also fit an SDM630 (a bigger heap on the 64-bit unix port: see board_figures)
+_args = [a for a in _args if a != "--meter"]
 _img = None
 if len(_args) > 1:
     with open(_args[1], "rb") as _f:
@@ -52,15 +54,17 @@ def main(path):
     used = gc.mem_alloc()
     # An SDM630 fitted (issue 11): its driver on the board's meter UART, the energy accountant and the task's
     # module, as main.start() and main._main() add them when the setting says so.
-    import meter.task  # noqa: F401
-    from meter.account import Energy
-    from meter.build import make
+    metered = used
+    if _meter:
+        import meter.task  # noqa: F401
+        from meter.account import Energy
+        from meter.build import make
 
-    m = make(sys.modules["machine"], brd, "sdm630", 1, 1000, 1, brd.BOARD_MAX_MA * 253 // 1000, app.hw.port)
-    app.fit_meter(m, Energy(m.reading, brd.BOARD_MAX_MA, 1), "sdm630")
-    sc.open().handle_line("status")
-    gc.collect()
-    metered = gc.mem_alloc()
+        m = make(sys.modules["machine"], brd, "sdm630", 1, 1000, 1, brd.BOARD_MAX_MA * 253 // 1000, app.hw.port)
+        app.fit_meter(m, Energy(m.reading, brd.BOARD_MAX_MA, 1), "sdm630")
+        sc.open().handle_line("status")
+        gc.collect()
+        metered = gc.mem_alloc()
     print('{"base": %d, "after_boot": %d, "firmware": %d, "with_console": %d, "with_meter": %d, "heap_total": %d, '
           '"image": %d, "from": "%s"}' % (base, after, after - base, used - base, metered - base,
                                          gc.mem_alloc() + gc.mem_free(), len(_img) if _img else 0, fw.__file__))

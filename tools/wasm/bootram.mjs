@@ -28,6 +28,6 @@ mp.FS.writeFile("/mp_boot_ram.py", fs.readFileSync(path.join(ROOT, "tools", "per
 mp.runPython(`
 import sys
 sys.path[:0] = ["/stub", "/fw"]
-exec(open("/mp_boot_ram.py").read(), {"__name__": "__main__", "BOOT_ARGS": ["/board.py"]})
+exec(open("/mp_boot_ram.py").read(), {"__name__": "__main__", "BOOT_ARGS": ["/board.py", "--meter"]})
 `);
 process.stdout.write(out.trim().split("\n").pop() + "\n");
