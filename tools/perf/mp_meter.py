@@ -15,32 +15,29 @@ from tools.meter_sim import MeterSim, SimUart, VTime
 
 
 class Replay:
-    """A UART that answers each request with the recorded answer to the same request, at once."""
+    """A UART that answers each request with the recorded answer to the same request, all of it at once, and
+    hands bytes over in one slice, as a port's C readinto() does: the count is the firmware's work."""
 
     def __init__(self, answers):
         self.answers = answers
         self._out = b""
-        self._pos = 0
 
     def write(self, data):
         self._out = self.answers[bytes(data)]
-        self._pos = 0
         return len(data)
 
     def any(self):
-        return len(self._out) - self._pos
+        return len(self._out)
 
     def readinto(self, buf, n=-1):
-        a = len(self._out) - self._pos
+        out = self._out
         if n < 0 or n > len(buf):
             n = len(buf)
-        if a < n:
-            n = a
-        if n <= 0:
+        n = min(n, len(out))
+        if not n:
             return None
-        for i in range(n):
-            buf[i] = self._out[self._pos + i]
-        self._pos += n
+        buf[:n] = out[:n]
+        self._out = out[n:]
         return n
 
     def txdone(self):
