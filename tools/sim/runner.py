@@ -185,7 +185,7 @@ class Tracer:
 
     def attach(self, history, reading):
         self.history = history
-        self.reading = reading if reading.fitted else None
+        self.reading = reading if reading is not None and reading.fitted else None
         self._ends = history.ends
 
     def line(self, t, event, rest):

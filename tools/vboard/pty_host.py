@@ -163,6 +163,9 @@ class Host:
         env["MICROPYPATH"] = ":".join([".", ".frozen", ROOT + "/tools/vboard/ports", ROOT, ROOT + "/firmware"])
         env["VBOARD_BOARD"] = self.opts["board"]
         env.pop("VBOARD_SOFT_RESET", None)
+        env.pop("VBOARD_APPLY_SETTINGS", None)
+        if self.boots == 0 and self.opts["scenario"]:
+            env["VBOARD_APPLY_SETTINGS"] = "1"  # the scenario's settings onto the flash at the first power-up only
         if soft:
             env["VBOARD_SOFT_RESET"] = "1"
         for key in ("scenario", "trace"):

@@ -59,6 +59,16 @@ class Session:
         clock.install(k)
         self.bench.settle(0)
         k.refresh(0)
+        # The scenario's meter at the far end of the board's meter UART (tools/bench/load.py), in real time:
+        # the firmware builds its own driver on it and polls it from its meter task.
+        if sc is not None:
+            self.bench.fit_meter(sc.settings, board.BOARD_MAX_MA)
+            uid = getattr(board, "METER_UART", None)
+            if self.bench.meter.sim is not None and uid is not None:
+                import machine
+
+                machine.UART_SIMS[uid] = self.bench.meter.line(lambda: k.ms() & 0x3FFFFFFF,
+                                                               getattr(board, "METER_BAUD", 9600))
         self._trace = trace
         self.tr = Tracer(self._write) if trace is not None else None
         self.events = sc.events if sc is not None else []
@@ -89,6 +99,10 @@ class Session:
         if app is None:
             m = sys.modules.get("main")
             app = getattr(m, "APP", None) if m is not None else None
+        if app is not None:
+            self.bench.follow(ms, app.io)  # the vehicle's draw after what the firmware commands
         if app is not None and self.tr is not None:
+            if self.tr.history is not app.history:  # (a new boot: its history and its meter's reading)
+                self.tr.attach(app.history, app.meter.reading if app.meter is not None else None)
             self.tr.observe(rel, app.charger)
         self.last_ms = rel

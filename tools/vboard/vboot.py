@@ -3,6 +3,7 @@
 # (or with no main.py yet) the interpreter's REPL stays up for mpremote. MICROPYPATH (set by pty_host.py)
 # puts the flash first, then the fake modules, the repo, and the repo's firmware only as a fallback.
 # Environment: VBOARD_BOARD (board file when none is deployed), VBOARD_SCENARIO, VBOARD_TRACE (optional),
+# VBOARD_APPLY_SETTINGS=1 (the first power-up: the scenario's settings are written onto the flash's settings),
 # VBOARD_SOFT_RESET=1 (a soft reset from the raw REPL: main.py is not run, as on a board; pty_host.py).
 import os
 
@@ -26,6 +27,19 @@ def _board():
     return load_board(os.getenv("VBOARD_BOARD") or "pico")
 
 
+def _settings_from(sc):
+    """The scenario's settings onto the flash's settings.json (the PIN kept): main.py boots on them, and the
+    console's settings, set and save work on them as on a board."""
+    from evse.settings import Settings
+
+    st = Settings("settings.json")
+    st.load()
+    for k in sc.settings:
+        if k != "pin":
+            st.values[k] = sc.settings[k]
+    st.save()
+
+
 def _session(brd):
     sc = None
     path = os.getenv("VBOARD_SCENARIO")
@@ -33,6 +47,8 @@ def _session(brd):
         from tools.sim.scenario import load
 
         sc = load(path)
+        if os.getenv("VBOARD_APPLY_SETTINGS"):  # first power-up of this make vboard (pty_host.py): later boots
+            _settings_from(sc)  # run on what the flash holds then, as a board does after a reboot
     tpath = os.getenv("VBOARD_TRACE")
     trace = open(tpath, "a") if tpath else None
     return Session(brd, sc, trace, paths=False)
@@ -41,8 +57,17 @@ def _session(brd):
 VBOARD = _session(_board())
 if os.getenv("VBOARD_SOFT_RESET"):
     pass  # the raw REPL follows (pty_host.py); a board skips main.py after a soft reset from it
-elif _exists("main.py"):
+elif _exists("main.py") or _exists("main.mpy"):
     print("vboard: running main.py")
+    import main
+
+    main.run()
+elif os.getenv("VBOARD_SCENARIO"):
+    # With a scenario and nothing deployed: the repo's firmware itself (MICROPYPATH's fallback), no deploy step.
+    print("vboard: running main.py (the repo's firmware/, not deployed)")
+    import sys
+
+    sys.modules["board"] = VBOARD.board  # what a deploy copies as board.py
     import main
 
     main.run()
