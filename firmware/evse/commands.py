@@ -38,6 +38,7 @@ COMMANDS = (
     ("limit", True, "limit <amps>|none", "a current limit for now, not saved (lowers, never raises)"),
     ("lock", False, "lock", "end the unlocked period now"),
     ("log", False, "log", "last charging sessions"),
+    ("net", False, "net", "WiFi and MQTT: link, broker, address, messages, last error"),
     ("reboot", True, "reboot", "restart the controller"),
     ("reset", True, "reset", "service reset: clear latched faults"),
     ("revert", True, "revert", "drop unsaved changes: reload settings from flash"),
@@ -109,6 +110,7 @@ class Commands:
         self._lockout_t = 0
         self.meter_kind = "none"  # the meter fitted (setting meter, as built at boot) and its Reading: fit_meter()
         self.reading = None
+        self.net = None  # the network's status: a function giving (key, value) pairs (net/task.py), or None
         self.service = False  # `service` given: Ctrl-C may stop the firmware into the REPL until reboot
         self._cal = {}  # calibration point -> raw pilot mV read there
 
@@ -354,10 +356,13 @@ class Commands:
         return Result(True, 0, "%s=%s" % (s.name, _settings.show(s, v)), [("name", s.name), ("value", jval(s, v))])
 
     def _c_set(self, caller, args):
-        if len(args) != 2:
+        if len(args) < 2:
             raise CommandError(errcodes.USAGE, "usage: set <name> <value>")
         s = _setting(args[0])
-        ok, v, code, msg = self.settings.validate(s.name, args[1])
+        if len(args) > 2 and s.kind != _settings.T_STR and s.kind != _settings.T_SECRET:
+            raise CommandError(errcodes.USAGE, "usage: set <name> <value>")
+        # A text value may hold spaces (an SSID): the words after the name, one space between each.
+        ok, v, code, msg = self.settings.validate(s.name, " ".join(args[1:]))
         if not ok:
             raise CommandError(code, "%s: %s" % (s.name, msg))
         new = dict(self.settings.values)
@@ -523,6 +528,17 @@ class Commands:
                         "energy_wh": wh if wh >= 0 else None, "end": reason})
         return Result(True, 0, "\n".join(lines), [("sessions", out), ("boot", h.boot if h is not None else 0)])
 
+    def _c_net(self, caller, args):
+        _no_args(args, "net")
+        if self.net is None:
+            return Result(True, 0, "wifi=none mqtt=none (no network on this board, or no wifi_ssid)",
+                          [("wifi", "none"), ("mqtt", "none")])
+        p = self.net()
+        words = []
+        for k, v in p:
+            words.append("%s=%s" % (k, "-" if v is None else v))
+        return Result(True, 0, " ".join(words), p)
+
     def _c_version(self, caller, args):
         _no_args(args, "version")
         impl = sys.implementation
@@ -655,8 +671,8 @@ def _setting(name):
 
 
 def jval(s, v):
-    """A value for JSON: typed, except the PIN, which is never shown."""
-    if s.kind == _settings.T_PIN:
+    """A value for JSON: typed, except the PIN and the secrets, which are never shown."""
+    if s.kind == _settings.T_PIN or s.kind == _settings.T_SECRET:
         return "****" if v else ""
     return v
 
