@@ -87,7 +87,19 @@ async def _main(app):
         from meter.task import run as meter_task
 
         tasks.append(asyncio.create_task(meter_task(app.meter, after=app.energy.update)))
+    for co in _net(app, con):  # WiFi, MQTT, Home Assistant (docs/network.md): their own tasks, when configured
+        tasks.append(asyncio.create_task(co))
     await asyncio.gather(*tasks)
+
+
+def _net(app, con):
+    """The network's coroutines: none, and nothing imported, without a wifi_ssid or an mqtt_host."""
+    v = app.settings.values
+    if not v["wifi_ssid"] and not v["mqtt_host"]:
+        return []
+    from net.task import start as net_start
+
+    return net_start(app, app.commands(app.history.uptime_ms, con._reboot), board, machine)
 
 
 APP = None  # the running App, for a look from the REPL after Ctrl-C (and for the virtual board's trace)
