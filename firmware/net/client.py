@@ -157,8 +157,10 @@ class Client:
         ka = self.keepalive_s
         self._out.extend(mqtt.connect(self.client_id, ka, self._user, self._password, self._will))
         while True:
-            self._flush()
-            p = self._receive()
+            p = None
+            if not link.busy() or self.heavy_ok():  # a TLS handshake step only when long C calls may run
+                self._flush()
+                p = self._receive()
             if p is not None:
                 if p.kind != mqtt.CONNACK:
                     raise mqtt.ProtocolError("packet type %d before CONNACK" % p.kind)

@@ -51,9 +51,10 @@ class Link:
         self._s = None
         self._tcp = False  # the TCP connect finished
         self._ssl = None  # the TLS socket once wrapped
-        self._shaken = False
+        self._shaken = False  # the TLS handshake is done (MicroPython: the first bytes came through it)
         self._poll = None
-        self.wraps = 0  # TLS wraps begun (the tests check when they happen)
+        self.wraps = 0  # TLS wraps begun, and handshake steps run (the tests check when they happen)
+        self.steps = 0
 
     def start(self):
         s = self._socket.socket(self._addr[0], self._socket.SOCK_STREAM)
@@ -95,11 +96,11 @@ class Link:
                                         server_hostname=name)
         if _MP:
             # MicroPython's TLS socket has no do_handshake(): the handshake advances inside read/write,
-            # which give None until it is done (net/client.py's deadline covers a stalled one).
-            self._shaken = True
+            # which give None until it is done (busy() says so; net/client.py's deadline covers a stall).
             return True
         import ssl
 
+        self.steps += 1
         try:
             self._ssl.do_handshake()
         except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
@@ -107,11 +108,19 @@ class Link:
         self._shaken = True
         return True
 
+    def busy(self):
+        """True while a TLS handshake may still run inside read() and write() (MicroPython): each such call
+        may be a long C call."""
+        return self._ssl is not None and not self._shaken
+
     def _sock(self):
         return self._ssl if self._ssl is not None else self._s
 
     def read(self):
         s = self._sock()
+        busy = self._ssl is not None and not self._shaken
+        if busy:
+            self.steps += 1
         if _MP:
             try:
                 b = s.read(_READ)
@@ -132,10 +141,14 @@ class Link:
                 raise
         if not b:
             raise OSError("closed by the broker")
+        if busy:
+            self._shaken = True  # bytes came through TLS: the handshake is done
         return b
 
     def write(self, data):
         s = self._sock()
+        if self._ssl is not None and not self._shaken:
+            self.steps += 1
         if _MP:
             try:
                 n = s.write(data)

@@ -40,7 +40,7 @@ class Opener:
 
 
 def build(values, cmd, board_id, model, clock_ms, quiet, hard_timer, network=None, socket=None, select=None,
-          ca_file=CA_FILE, keepalive_s=KEEPALIVE_S):
+          ca_file=None, keepalive_s=KEEPALIVE_S):
     """(station or None, client or None, bridge or None) for the setting values. network: the network module
     (None: the host's own network carries the traffic, as on the virtual board without one); quiet(): True
     while long C calls may run (contactor open); hard_timer: the control step runs through long C calls
@@ -56,7 +56,7 @@ def build(values, cmd, board_id, model, clock_ms, quiet, hard_timer, network=Non
         import select
     tls = None
     if values["mqtt_tls"]:
-        tls = (link.tls_context(ca_file), values["mqtt_host"])
+        tls = (link.tls_context(ca_file or CA_FILE), values["mqtt_host"])
     prefix = values["mqtt_prefix"] or "evse/" + board_id
     opener = Opener(socket, select, values["mqtt_host"], values["mqtt_port"], tls, quiet)
     will = (prefix + "/availability", "offline", True, 1)
@@ -110,6 +110,7 @@ def start(app, cmd, brd, machine):
         return out
 
     cmd.net = pairs
+    app.net = (st, c, b)
     tasks = []
     if st is not None:
         tasks.append(st.run())
