@@ -132,3 +132,13 @@ def test_a_handler_that_raises_does_not_drop_the_connection():
     lk.inbox.extend(mqtt.publish("e/set/x", "1", 1, False, 5))
     L.until(1400)
     assert not lk.closed and (0x40, b"\x00\x05") in lk.sent  # and the QoS 1 message was acknowledged
+
+
+def test_the_backoff_starts_again_from_1_s_after_a_connection_that_was_up():
+    links = [FakeLink(connack=5) for _ in range(5)] + [FakeLink()]
+    c, op, clk = _client(links)
+    L = Loop([c.run()], clk).until(1000 + 60000)
+    assert c.connects == 1 and c.backoff_ms >= 16000
+    op.made[-1].fail = "broker gone"
+    L.until(1000 + 60100)
+    assert c.backoff_ms == 2000 and c.state == "wait"  # 0.5..1 s now, then doubling again

@@ -183,3 +183,28 @@ def test_wifi_loss_drops_the_connection_and_both_come_back_without_delaying_anyt
         st, c, b = _net(v)
         assert st.losses == 1 and st.state == "up", (st.losses, st.state, st.error)
         assert c.connects == 2 and c.state == "up", (c.connects, c.state, c.error)
+
+
+def test_the_net_command_shows_wifi_and_mqtt_and_never_the_passwords():
+    from evse.commands import Caller
+
+    br = Broker("ok")
+    v = _run("pico", br, 0, {"mqtt_user": "evse", "mqtt_password": "broker-secret"})
+    r = v.app._commands.run(Caller("t", pin=False), ["net"])
+    assert r.ok and "wifi=up" in r.text and "mqtt=up" in r.text and "ip=10.0.0.42" in r.text, r.text
+    assert "broker=127.0.0.1:%d" % br.port in r.text and "mqtt_connects=1" in r.text, r.text
+    assert "secret" not in r.text and "vboard-pass" not in r.text
+    assert "secret" not in str(r.pairs) and "vboard-pass" not in str(r.pairs)
+
+
+def test_a_charger_without_network_settings_runs_as_before_and_net_says_none():
+    from evse.commands import Caller
+
+    sc = parse({"duration_ms": 6000, "board": "pico",
+                "events": [{"t_ms": C_MS, "ev": "C"}, {"t_ms": B_MS, "ev": "B"}]})
+    v = VMain(sc)
+    v.run()
+    _session_ok(v)
+    assert v.app.net is None
+    r = v.app.commands(lambda: 0).run(Caller("t", pin=False), ["net"])
+    assert r.ok and r.text.startswith("wifi=none mqtt=none"), r.text

@@ -100,9 +100,8 @@ class Client:
                 self.state = "down"
                 await sleep_ms(500)
                 continue
-            ok = False
             try:
-                ok = await self._session()
+                await self._session()
             except mqtt.ProtocolError as e:
                 self.malformed += 1
                 self.error = "malformed: %s" % e
@@ -110,9 +109,9 @@ class Client:
                 self.error = "out of memory"
             except Exception as e:  # noqa: B902 -- OSError mostly; whatever it is, the charger runs on
                 self.error = "%s %s" % (type(e).__name__, e)
-            self._drop()
-            if ok:
+            if self.state == "up":
                 self.backoff_ms = BACKOFF_MIN_MS  # it was up: the next try comes soon
+            self._drop()
             wait = self.backoff_ms // 2 + self._rand(self.backoff_ms // 2)
             self.backoff_ms = min(self.backoff_ms * 2, BACKOFF_MAX_MS)
             self.state = "wait"
@@ -132,7 +131,7 @@ class Client:
             self.state = "down"
 
     async def _session(self):
-        """One connection from the connect to its loss. True if it got as far as a CONNACK."""
+        """One connection, from the connect to its loss (an exception; state "up" once past the CONNACK)."""
         self.state = "connecting"
         self.attempts += 1
         self._out = bytearray()
@@ -142,7 +141,7 @@ class Client:
             self.error = "waiting to look the broker up (contactor closed)"
             await sleep_ms(1000)
             if not self.link_ok():
-                return False
+                return
             link = self._opener(self.heavy_ok())
         self.state = "connecting"
         self._link = link
