@@ -7,6 +7,10 @@ from .compat import const
 from . import VERSION, calibration, errcodes, faults, iodata, pinhash
 from . import settings as _settings
 
+TYPE_CHECKING = False  # pyright takes the block below as true; at run time nothing is imported
+if TYPE_CHECKING:
+    from typing import Any
+
 UNLOCK_MS = const(300000)  # `unlock` lasts 5 minutes of clock time
 PIN_TRIES = const(3)  # wrong PINs before a lockout
 LOCKOUT_MS = const(30000)  # first lockout; doubles with each further one
@@ -110,7 +114,7 @@ class Commands:
         self._lockout_t = 0
         self.meter_kind = "none"  # the meter fitted (setting meter, as built at boot) and its Reading: fit_meter()
         self.reading = None
-        self.net = None  # the network's status: a function giving (key, value) pairs (net/task.py), or None
+        self.net = None  # type: Any  # the network's status: a function giving (key, value) pairs (net/task.py)
         self.service = False  # `service` given: Ctrl-C may stop the firmware into the REPL until reboot
         self._cal = {}  # calibration point -> raw pilot mV read there
 

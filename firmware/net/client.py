@@ -5,6 +5,10 @@
 from evse.compat import const
 
 from . import mqtt
+
+TYPE_CHECKING = False  # pyright takes the block below as true; at run time nothing is imported
+if TYPE_CHECKING:
+    from typing import Any
 from .aio import sleep_ms
 
 POLL_MS = const(20)  # between polls of the socket while there is nothing to do
@@ -40,8 +44,9 @@ class Client:
         self.subs = {}  # topic filter -> qos, sent again at each connect
         self.on_connect = None
         self.on_message = None
-        self.link_ok = _yes  # False: WiFi is down, do not try
-        self.heavy_ok = _yes  # False: no long C call now (TLS handshake steps; DNS: see the opener)
+        self.link_ok = _yes  # type: Any  # False: WiFi is down, do not try
+        self.heavy_ok = _yes  # type: Any  # False: no long C call now (TLS handshake steps; DNS: the opener)
+        self.opener = opener  # (net/task.py's Opener: the address cache, the last link)
         self.state = "down"  # down, wait, connecting, up
         self.error = None  # the last reason a connection ended or failed, for `net`
         self.connects = 0  # CONNACKs accepted
@@ -54,8 +59,8 @@ class Client:
         self._out = bytearray()
         self._inflight = {}  # pid -> PUBLISH packet (bytes)
         self._pid = 0
-        self._link = None
-        self._parser = None
+        self._link = None  # type: Any
+        self._parser = None  # type: Any
         self._t_sent = 0
         self._t_ping = None  # when the outstanding PINGREQ went, or None
 

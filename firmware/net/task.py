@@ -82,7 +82,7 @@ def start(app, cmd, brd, machine):
     if not v["wifi_ssid"] and not v["mqtt_host"]:
         return []
     try:
-        import network
+        import network  # pyright: ignore[reportMissingImports] -- a Pico W's or an ESP32's, not a plain Pico's
     except ImportError:
         network = None
     if network is None and v["wifi_ssid"]:
@@ -104,7 +104,7 @@ def start(app, cmd, brd, machine):
 
     def pairs():
         out = st.pairs() if st is not None else [("wifi", "host")]
-        if c is not None:
+        if c is not None and b is not None:
             out = out + c.pairs() + [("broker", "%s:%d%s" % (c.opener.host, c.opener.port,
                                                                 " tls" if v["mqtt_tls"] else ""))] + b.pairs()
         return out
@@ -114,7 +114,7 @@ def start(app, cmd, brd, machine):
     tasks = []
     if st is not None:
         tasks.append(st.run())
-    if c is not None:
+    if c is not None and b is not None:
         tasks.append(c.run())
         tasks.append(b.run())
     return tasks

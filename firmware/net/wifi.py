@@ -5,6 +5,10 @@ from evse.compat import const
 
 from .aio import sleep_ms
 
+TYPE_CHECKING = False  # pyright takes the block below as true; at run time nothing is imported
+if TYPE_CHECKING:
+    from typing import Any
+
 JOIN_MS = const(20000)  # an association not up by then is started again
 BACKOFF_MIN_MS = const(2000)
 BACKOFF_MAX_MS = const(60000)
@@ -21,7 +25,7 @@ class Station:
         self._ssid = ssid
         self._password = password  # never shown, logged or put into an error text
         self._clock = clock_ms
-        self.wlan = None
+        self.wlan = None  # type: Any
         self.state = "down"  # down, joining, up
         self.joins = 0  # associations started
         self.losses = 0  # times an up link went down
