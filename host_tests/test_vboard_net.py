@@ -208,3 +208,12 @@ def test_a_charger_without_network_settings_runs_as_before_and_net_says_none():
     assert v.app.net is None
     r = v.app.commands(lambda: 0).run(Caller("t", pin=False), ["net"])
     assert r.ok and r.text.startswith("wifi=none mqtt=none"), r.text
+
+
+def test_status_shows_the_network_when_it_runs():
+    from evse.commands import Caller
+
+    br = Broker("ok")
+    v = _run("pico", br, 0)
+    r = v.app._commands.run(Caller("t", pin=False), ["status"])
+    assert r.ok and r.text.endswith("\nwifi=up mqtt=up") and ("mqtt", "up") in r.pairs, r.text

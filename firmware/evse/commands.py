@@ -270,7 +270,7 @@ class Commands:
             v[k] = x
         temp = v["temp_dc"]
         if not args:
-            return Result(True, 0, _short_status(v) + _meter_line(v), p)
+            return Result(True, 0, _short_status(v) + _meter_line(v) + self._net_line(p), p)
         rt = v["runtime_limit_ma"]
         text = "state=%s pilot=%s duty=%s offer=%s contactor=%s faults=%s latched=%s temp=%s " \
                "limit=%s cable=%s enabled=%s sleeping=%s uptime=%s" % (
@@ -284,7 +284,7 @@ class Commands:
             text += " warnings=%d" % len(v["warnings"])
         if v["save_pending"]:
             text += " save=pending"
-        return Result(True, 0, text + _meter_line(v), p)
+        return Result(True, 0, text + _meter_line(v) + self._net_line(p), p)
 
     def _c_calibrate(self, caller, args):
         if len(args) != 2 or _settings.lower_ascii(args[0]) != "pilot":
@@ -531,6 +531,20 @@ class Commands:
                         "max_ma": max_ma, "status": ("done", "interrupted", "active")[status],
                         "energy_wh": wh if wh >= 0 else None, "end": reason})
         return Result(True, 0, "\n".join(lines), [("sessions", out), ("boot", h.boot if h is not None else 0)])
+
+    def _net_line(self, pairs):
+        """status's network line, when the network runs: WiFi and MQTT state (their pairs join the status's)."""
+        if self.net is None:
+            return ""
+        w = m = None
+        for k, x in self.net():
+            if k == "wifi":
+                w = x
+            elif k == "mqtt":
+                m = x
+        pairs.append(("wifi", w))
+        pairs.append(("mqtt", m))
+        return "\nwifi=%s mqtt=%s" % (w, m)
 
     def _c_net(self, caller, args):
         _no_args(args, "net")
