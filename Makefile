@@ -95,7 +95,9 @@ deploy: build  ## make deploy BOARD=pico PORT=/dev/ttyACM0 [PIN=1234]: copy the 
 	$(PY) -m tools.deploy --board $(BOARD) --port "$(PORT)" $(if $(PIN),--pin "$(PIN)")
 
 # make vboard [VBOARD_FLASH=DIR] [VBOARD_DEPLOY=1] [VBOARD_SCENARIO=FILE]: DIR is a flash kept between runs
-# (default: a new empty one each time); VBOARD_DEPLOY=1 puts the repo's firmware on it first (settings kept).
+# (default: a new empty one each time); VBOARD_DEPLOY=1 puts the repo's firmware on it first (settings kept);
+# FILE's events are played in real time from each power-up, and the settings it names written into the
+# flash's settings.json at each power-up (mqtt_host ... point the board at a broker: docs/network.md).
 vboard: $(STAMP)  ## the firmware on the MicroPython unix port behind a pseudo-terminal; prints its path
 	$(PY) -m tools.vboard.pty_host --board $(BOARD) $(if $(VBOARD_FLASH),--flash $(VBOARD_FLASH)) \
 		$(if $(VBOARD_DEPLOY),--deploy) $(if $(VBOARD_SCENARIO),--scenario $(VBOARD_SCENARIO))

@@ -4,6 +4,8 @@
 # puts the flash first, then the fake modules, the repo, and the repo's firmware only as a fallback.
 # Environment: VBOARD_BOARD (board file when none is deployed), VBOARD_SCENARIO, VBOARD_TRACE (optional),
 # VBOARD_SOFT_RESET=1 (a soft reset from the raw REPL: main.py is not run, as on a board; pty_host.py).
+# A scenario's settings are written into the flash's settings.json at each power-up, over what was saved
+# (only the settings the scenario names): main.py then boots on them, as a board would after `set`/`save`.
 import os
 
 from tools.vboard.realtime import Session
@@ -26,6 +28,23 @@ def _board():
     return load_board(os.getenv("VBOARD_BOARD") or "pico")
 
 
+def _apply_settings(path, sc):
+    import json
+
+    with open(path) as f:
+        named = json.loads(f.read()).get("settings") or {}
+    if not named or not _exists("main.py"):
+        return
+    from evse.settings import Settings
+
+    st = Settings()
+    st.load()
+    for k in named:
+        st.values[k] = sc.settings[k]  # checked by the scenario's parser
+    if st.dirty():
+        st.save()
+
+
 def _session(brd):
     sc = None
     path = os.getenv("VBOARD_SCENARIO")
@@ -33,6 +52,7 @@ def _session(brd):
         from tools.sim.scenario import load
 
         sc = load(path)
+        _apply_settings(path, sc)
     tpath = os.getenv("VBOARD_TRACE")
     trace = open(tpath, "a") if tpath else None
     return Session(brd, sc, trace, paths=False)
