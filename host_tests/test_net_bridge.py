@@ -103,6 +103,14 @@ def test_bad_payloads_change_nothing_and_are_answered_on_the_error_topic():
     assert r.ch.calls == []
 
 
+def test_a_retained_command_is_ignored_and_answered():
+    r, c, b, clk = _bridge()
+    c.on_message(P + "/set/enabled", b"OFF", True)  # left retained by someone: delivered at every connect
+    b.round(0)
+    e = json.loads(c.topics(P + "/error")[-1][1])
+    assert e["code"] == errcodes.REFUSED and "retained" in e["error"] and r.ch.calls == []
+
+
 def test_a_setting_turns_mqtt_commands_off():
     r, c, b, clk = _bridge(commands_on=False)
     assert c.subs == {}

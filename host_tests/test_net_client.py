@@ -113,7 +113,7 @@ def test_malformed_input_drops_the_connection_counts_it_and_the_client_comes_bac
     a, b = FakeLink(), FakeLink()
     c, op, clk = _client([a, b])
     got = []
-    c.on_message = lambda t, p: got.append((t, p))
+    c.on_message = lambda t, p, r: got.append((t, p))
     L = Loop([c.run()], clk).until(1200)
     a.inbox.extend(mqtt.publish("e/set/x", "1") + b"\x30\x04\x00\x09ab")
     L.until(5000)
@@ -124,7 +124,7 @@ def test_a_handler_that_raises_does_not_drop_the_connection():
     lk = FakeLink()
     c, op, clk = _client([lk])
 
-    def boom(t, p):
+    def boom(t, p, r):
         raise ValueError("handler bug")
 
     c.on_message = boom

@@ -147,11 +147,17 @@ class Bridge:
 
     # ---- commands
 
-    def _message(self, topic, payload):
+    def _message(self, topic, payload, retained=False):
         """A message on <prefix>/set/<what>. Loop context (the client's task)."""
         if not topic.startswith(self._set):
             return
         what = topic[len(self._set):]
+        if retained:
+            # A retained command is an old one, delivered again at every (re)connect: a stale OFF would
+            # disable the charger after each broker restart. Commands are taken as they are sent only.
+            if self._err is None:
+                self._error(what, errcodes.REFUSED, "retained command ignored: publish commands without retain")
+            return
         now = self._clock()
         gained = _since(now, self._tok_t) // RATE_MS
         if gained:

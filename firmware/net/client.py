@@ -29,7 +29,7 @@ class Client:
     """Client(opener, client_id, clock_ms, keepalive_s=60, user=None, password=None, will=None, rand=None).
     opener(allowed) makes a started net.link.Link, or None when it may not now (a DNS lookup held while the
     contactor is closed); will is (topic, message, retain, qos). on_connect() runs after each CONNACK (the
-    subscriptions already sent), on_message(topic, payload) for each message. run() never returns."""
+    subscriptions already sent), on_message(topic, payload, retained) for each message. run() never returns."""
 
     def __init__(self, opener, client_id, clock_ms, keepalive_s=60, user=None, password=None, will=None,
                  rand=None):
@@ -245,7 +245,7 @@ class Client:
                 self._queue(mqtt.puback(p.pid))
             if self.on_message is not None:
                 try:
-                    self.on_message(p.topic, p.payload)
+                    self.on_message(p.topic, p.payload, p.retain)
                 except Exception:  # noqa: B902 -- a failing handler never drops the connection
                     pass
         elif k == mqtt.PUBACK:
