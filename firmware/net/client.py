@@ -158,6 +158,8 @@ class Client:
                 raise OSError("WiFi lost")
             await sleep_ms(POLL_MS)
         self._parser = mqtt.Parser()
+        self._t_ping = None  # (a PINGREQ of the last connection is not this one's)
+        self._t_sent = self._clock()
         ka = self.keepalive_s
         self._out.extend(mqtt.connect(self.client_id, ka, self._user, self._password, self._will))
         while True:
