@@ -70,6 +70,20 @@ def test_status_on_change_and_at_least_every_30_s_state_letter_on_change_only():
     assert len(c.topics(P + "/status")) == n + 1
 
 
+def test_a_changing_measurement_is_published_once_a_second_a_state_change_at_once():
+    r, c, b, clk = _bridge()
+    b.round(0)
+    r.ch.io.temp_dc = 250
+    for t in range(250, 5001, 250):
+        r.ch.io.temp_dc += 1  # the temperature changes every round
+        b.round(t)
+    temps = c.topics(P + "/status")
+    assert 5 <= len(temps) - 1 <= 6, len(temps)
+    r.ch.state = iodata.ST_B2
+    b.round(5250)  # 250 ms after the last: a state change goes at once
+    assert json.loads(c.topics(P + "/status")[-1][1])["state"] == "B2"
+
+
 def test_commands_go_through_the_command_layer_with_the_mqtt_caller_and_no_pin():
     r, c, b, clk = _bridge(pin="1234")  # the console's PIN does not guard MQTT writes
     _msg(c, "max_current", b"10")

@@ -8,7 +8,10 @@ from . import discovery
 from .aio import sleep_ms
 
 ROUND_MS = const(250)  # the snapshot is looked at this often
-STATUS_EVERY_MS = const(30000)  # <prefix>/status at least this often, and at once on a change
+STATUS_EVERY_MS = const(30000)  # <prefix>/status at least this often, and on a change: ...
+STATUS_MIN_MS = const(1000)  # ... at once for the state, contactor, faults, enabled, limits; a changed measurement
+# (power, current, energy, temperature) waits until a second after the last status, so a charging session
+# publishes once a second, not four times
 RATE_MS = const(200)  # commands: one per this on average (5 a second) ...
 BURST = const(10)  # ... with bursts of up to this many
 MAX_PAYLOAD = const(16)  # bytes: longer command payloads are refused unread
@@ -59,7 +62,8 @@ class Bridge:
         self.discovery_on = discovery_on
         self.caller = Caller("mqtt", pin=False)  # the broker authenticates: the console's PIN does not apply
         self._set = prefix + "/set/"
-        self._status = None  # the last status text published, and when
+        self._status = None  # the last status text published, its urgent part, and when
+        self._head = None
         self._status_t = 0
         self._state = None
         self._disc = 0  # the next discovery config to publish on this connection (len(ENTITIES): done)
@@ -85,6 +89,7 @@ class Bridge:
         self._online = False
         self._disc = 0
         self._status = None
+        self._head = None
         self._state = None
 
     async def run(self):
@@ -129,16 +134,20 @@ class Bridge:
             self._disc += 1
 
     def _max_a(self):
-        return self.cmd.settings.values["max_current_a"]
+        return self.cmd.charger.config.max_current_ma // 1000  # the installation's limit as the board caps it
 
     def _telemetry(self, now):
         c = self.client
         pairs = self.cmd.snapshot()
         obj = status_of(pairs)
         text = jsonfmt.dumps(obj)
-        if text != self._status or _since(now, self._status_t) >= STATUS_EVERY_MS:
+        head = "%s %s %s %s %s %s %s" % (obj["state"], obj["contactor"], obj["faults"], obj["latched"], obj["enabled"],
+                                         obj["sleeping"], jsonfmt.dumps(obj["max_a"]))
+        gone = _since(now, self._status_t)
+        if head != self._head or gone >= STATUS_EVERY_MS or (text != self._status and gone >= STATUS_MIN_MS):
             if c.publish(self.prefix + "/status", text):
                 self._status = text
+                self._head = head
                 self._status_t = now
                 self.published += 1
         st = obj["state"][:1]
@@ -179,7 +188,7 @@ class Bridge:
         r = self.cmd.run(self.caller, words)
         if not r.ok:
             self._error(what, r.code, r.text)
-        self._status = None  # the change shows at the next round
+        self._head = None  # the change shows at the next round
 
     def _words(self, what, payload):
         """The command layer's words for a command topic and payload, or None (the error set)."""
