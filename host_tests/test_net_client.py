@@ -154,3 +154,66 @@ def test_a_ping_outstanding_when_a_connection_died_does_not_count_against_the_ne
     assert c.connects == 2 and c.state == "up"
     L.until(1000 + 10500 + 7000)  # the new connection is 7 s old: no PINGRESP is missing yet
     assert not b.closed and c.connects == 2, c.error
+
+
+class _Sock:
+    def setblocking(self, b):
+        pass
+
+    def connect(self, a):
+        raise OSError(115)  # EINPROGRESS, as a non-blocking connect answers
+
+    def close(self):
+        pass
+
+
+class _SocketModule:
+    AF_INET = 2
+    SOCK_STREAM = 1
+
+    def __init__(self):
+        self.lookups = []
+
+    def getaddrinfo(self, host, port, af=0, kind=0):
+        self.lookups.append(host)
+        return [(2, 1, 6, "", ("10.0.0.9", port))]
+
+    def socket(self, af, kind):
+        return _Sock()
+
+
+class _Poll:
+    def register(self, s, ev):
+        pass
+
+    def poll(self, t):
+        return []
+
+
+class _SelectModule:
+    @staticmethod
+    def poll():
+        return _Poll()
+
+
+def test_the_broker_is_looked_up_only_while_the_contactor_is_open_and_the_address_cached():
+    from net.task import Opener
+
+    sm = _SocketModule()
+    quiet = [False]
+    op = Opener(sm, _SelectModule, "broker.lan", 1883, None, lambda: quiet[0])
+    assert op(True) is None and sm.lookups == []  # charging, no address yet: wait, no DNS
+    quiet[0] = True
+    lk = op(True)
+    assert lk is not None and sm.lookups == ["broker.lan"]
+    lk._tcp = True  # that one connected
+    quiet[0] = False
+    assert op(True) is not None and sm.lookups == ["broker.lan"]  # charging: the cached address
+    quiet[0] = True
+    op.last._tcp = True
+    op(True)
+    assert sm.lookups == ["broker.lan"]  # the cached address works: no new lookup
+    op(True)  # (the last link never connected)
+    assert sm.lookups == ["broker.lan", "broker.lan"]
+    num = Opener(sm, _SelectModule, "192.168.1.5", 1883, None, lambda: False)
+    assert num(True) is not None  # a dotted address needs no DNS: allowed while charging

@@ -112,6 +112,10 @@ class Link:
         self._shaken = True
         return True
 
+    def tcp_up(self):
+        """True once the TCP connect finished."""
+        return self._tcp
+
     def busy(self):
         """True while a TLS handshake may still run inside read() and write() (MicroPython): each such call
         may be a long C call."""

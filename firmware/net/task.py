@@ -27,8 +27,12 @@ class Opener:
         self.last = None  # the last Link made (tests look at its TLS wraps)
 
     def __call__(self, heavy_ok):
-        if self.addr is None or (self._quiet() and not link.numeric(self.host)):
-            if link.numeric(self.host) or self._quiet():
+        num = link.numeric(self.host)
+        # Looked up again only when the cached address did not even take a TCP connection (the broker
+        # moved): each lookup may hold the main program for as long as the DNS server takes.
+        stale = self.addr is not None and not num and self.last is not None and not self.last.tcp_up()
+        if self.addr is None or stale:
+            if num or self._quiet():
                 self.lookups += 1
                 self.addr = link.resolve(self._socket, self.host, self.port)
             elif self.addr is None:
