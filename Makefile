@@ -4,6 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 MICROPYTHON := $(VENV)/bin/micropython
 STAMP := $(VENV)/.installed-stamp
+HA_PYTHON ?= python3.11
+HA_VENV := build/ha-venv
+HA_STAMP := $(HA_VENV)/.installed-stamp
 
 .PHONY: venv
 venv: $(STAMP)
@@ -24,8 +27,28 @@ sim: $(STAMP)  ## a demo charging session on the virtual bench, as a readable ti
 .PHONY: test test-cpython test-micropython
 test: test-cpython test-micropython test-boards  ## every test, on CPython and on MicroPython
 
-test-cpython: $(STAMP)
+test-cpython: $(STAMP) $(HA_STAMP) mosquitto
 	$(PY) -m pytest -q host_tests
+
+# ---- Network peers (issue 12): Debian's mosquitto, and Home Assistant's own discovery schemas ---------------
+
+.PHONY: mosquitto ha-venv
+mosquitto:  ## Debian's MQTT broker for the peer tests (tests start it on 127.0.0.1 themselves)
+	@command -v mosquitto >/dev/null || { \
+		command -v apt-get >/dev/null || { echo "mosquitto not found and no apt-get: install Debian's mosquitto"; exit 1; }; \
+		$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -q mosquitto >/dev/null || \
+		{ $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -q >/dev/null && \
+		  $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -q mosquitto >/dev/null; }; }
+	@command -v mosquitto_passwd >/dev/null || { echo "mosquitto_passwd missing"; exit 1; }
+
+ha-venv: $(HA_STAMP)  ## PyPI homeassistant 2024.3.3 (about 400 MB) in its own venv: validates our discovery configs
+
+$(HA_STAMP): tools/ha/requirements.txt
+	@command -v $(HA_PYTHON) >/dev/null || { echo "$(HA_PYTHON) not found: Home Assistant 2024.3 needs Python 3.11"; exit 1; }
+	rm -rf $(HA_VENV)
+	$(HA_PYTHON) -m venv $(HA_VENV)
+	$(HA_VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/ha/requirements.txt
+	@touch $@
 
 # The same plain-assert test modules under the real MicroPython unix port (host-only ones are named).
 test-micropython: $(STAMP)
@@ -72,7 +95,9 @@ deploy: build  ## make deploy BOARD=pico PORT=/dev/ttyACM0 [PIN=1234]: copy the 
 	$(PY) -m tools.deploy --board $(BOARD) --port "$(PORT)" $(if $(PIN),--pin "$(PIN)")
 
 # make vboard [VBOARD_FLASH=DIR] [VBOARD_DEPLOY=1] [VBOARD_SCENARIO=FILE]: DIR is a flash kept between runs
-# (default: a new empty one each time); VBOARD_DEPLOY=1 puts the repo's firmware on it first (settings kept).
+# (default: a new empty one each time); VBOARD_DEPLOY=1 puts the repo's firmware on it first (settings kept);
+# FILE's events are played in real time from each power-up, and the settings it names written into the
+# flash's settings.json at each power-up (mqtt_host ... point the board at a broker: docs/network.md).
 vboard: $(STAMP)  ## the firmware on the MicroPython unix port behind a pseudo-terminal; prints its path
 	$(PY) -m tools.vboard.pty_host --board $(BOARD) $(if $(VBOARD_FLASH),--flash $(VBOARD_FLASH)) \
 		$(if $(VBOARD_DEPLOY),--deploy) $(if $(VBOARD_SCENARIO),--scenario $(VBOARD_SCENARIO))

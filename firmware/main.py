@@ -16,6 +16,10 @@ boot.emergency_buf()
 
 import sys  # noqa: E402
 
+TYPE_CHECKING = False  # pyright takes the block below as true; at run time nothing is imported
+if TYPE_CHECKING:
+    from typing import Any
+
 from evse.charger import Charger  # noqa: E402
 from evse.history import History  # noqa: E402
 from evse.iodata import IO, Config  # noqa: E402
@@ -85,12 +89,24 @@ async def _main(app):
     # received byte; housekeeping shows the main program alive (the watchdog) and does the rare flash
     # writes, only while the contactor is open.
     con = SerialConsole(app, app.history, machine.reset)
-    tasks = [asyncio.create_task(con.serve()), asyncio.create_task(con.housekeeping())]  # type: list
+    tasks = [asyncio.create_task(con.serve()), asyncio.create_task(con.housekeeping())]  # type: list[Any]
     if app.meter is not None:  # the meter's polls and its energy count, never in the control step
         from meter.task import run as meter_task
 
         tasks.append(asyncio.create_task(meter_task(app.meter, after=app.energy.update)))
+    for co in _net(app, con):  # WiFi, MQTT, Home Assistant (docs/network.md): their own tasks, when configured
+        tasks.append(asyncio.create_task(co))
     await asyncio.gather(*tasks)
+
+
+def _net(app, con):
+    """The network's coroutines: none, and nothing imported, without a wifi_ssid or an mqtt_host."""
+    v = app.settings.values
+    if not v["wifi_ssid"] and not v["mqtt_host"]:
+        return []
+    from net.task import start as net_start
+
+    return net_start(app, app.commands(app.history.uptime_ms, con._reboot), board, machine)
 
 
 APP = None  # the running App, for a look from the REPL after Ctrl-C (and for the virtual board's trace)

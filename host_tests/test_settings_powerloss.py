@@ -220,6 +220,10 @@ def _values():
             parts[s.name] = st.booleans()
         elif s.kind == S.T_CHOICE:
             parts[s.name] = st.sampled_from(s.choices)
+        elif s.kind == S.T_STR or s.kind == S.T_SECRET:
+            chars = s.chars or "".join(chr(c) for c in range(0x20, 0x7F))
+            parts[s.name] = st.one_of(st.just(""), st.text(chars, min_size=s.lo, max_size=s.hi).filter(
+                lambda v, s=s: S.valid(s, v)))
         else:
             # as stored: "" or the salted hash of 4..8 digits (fixed salt: the example must replay)
             parts[s.name] = st.one_of(st.just(""), st.text("0123456789", min_size=4, max_size=8).map(

@@ -7,6 +7,10 @@ from .compat import const
 from . import VERSION, calibration, errcodes, faults, iodata, pinhash
 from . import settings as _settings
 
+TYPE_CHECKING = False  # pyright takes the block below as true; at run time nothing is imported
+if TYPE_CHECKING:
+    from typing import Any
+
 UNLOCK_MS = const(300000)  # `unlock` lasts 5 minutes of clock time
 PIN_TRIES = const(3)  # wrong PINs before a lockout
 LOCKOUT_MS = const(30000)  # first lockout; doubles with each further one
@@ -38,6 +42,7 @@ COMMANDS = (
     ("limit", True, "limit <amps>|none", "a current limit for now, not saved (lowers, never raises)"),
     ("lock", False, "lock", "end the unlocked period now"),
     ("log", False, "log", "last charging sessions"),
+    ("net", False, "net", "WiFi and MQTT: link, broker, address, messages, last error"),
     ("reboot", True, "reboot", "restart the controller"),
     ("reset", True, "reset", "service reset: clear latched faults"),
     ("revert", True, "revert", "drop unsaved changes: reload settings from flash"),
@@ -109,6 +114,7 @@ class Commands:
         self._lockout_t = 0
         self.meter_kind = "none"  # the meter fitted (setting meter, as built at boot) and its Reading: fit_meter()
         self.reading = None
+        self.net = None  # type: Any  # the network's status: a function giving (key, value) pairs (net/task.py)
         self.service = False  # `service` given: Ctrl-C may stop the firmware into the REPL until reboot
         self._cal = {}  # calibration point -> raw pilot mV read there
 
@@ -267,7 +273,7 @@ class Commands:
             v[k] = x
         temp = v["temp_dc"]
         if not args:
-            return Result(True, 0, _short_status(v) + _meter_line(v), p)
+            return Result(True, 0, _short_status(v) + _meter_line(v) + self._net_line(p), p)
         rt = v["runtime_limit_ma"]
         text = "state=%s pilot=%s duty=%s offer=%s contactor=%s faults=%s latched=%s temp=%s " \
                "limit=%s cable=%s enabled=%s sleeping=%s uptime=%s" % (
@@ -281,7 +287,7 @@ class Commands:
             text += " warnings=%d" % len(v["warnings"])
         if v["save_pending"]:
             text += " save=pending"
-        return Result(True, 0, text + _meter_line(v), p)
+        return Result(True, 0, text + _meter_line(v) + self._net_line(p), p)
 
     def _c_calibrate(self, caller, args):
         if len(args) != 2 or _settings.lower_ascii(args[0]) != "pilot":
@@ -357,10 +363,13 @@ class Commands:
         return Result(True, 0, "%s=%s" % (s.name, _settings.show(s, v)), [("name", s.name), ("value", jval(s, v))])
 
     def _c_set(self, caller, args):
-        if len(args) != 2:
+        if len(args) < 2:
             raise CommandError(errcodes.USAGE, "usage: set <name> <value>")
         s = _setting(args[0])
-        ok, v, code, msg = self.settings.validate(s.name, args[1])
+        if len(args) > 2 and s.kind != _settings.T_STR and s.kind != _settings.T_SECRET:
+            raise CommandError(errcodes.USAGE, "usage: set <name> <value>")
+        # A text value may hold spaces (an SSID): the words after the name, one space between each.
+        ok, v, code, msg = self.settings.validate(s.name, " ".join(args[1:]))
         if not ok:
             raise CommandError(code, "%s: %s" % (s.name, msg))
         new = dict(self.settings.values)
@@ -526,6 +535,31 @@ class Commands:
                         "energy_wh": wh if wh >= 0 else None, "end": reason})
         return Result(True, 0, "\n".join(lines), [("sessions", out), ("boot", h.boot if h is not None else 0)])
 
+    def _net_line(self, pairs):
+        """status's network line, when the network runs: WiFi and MQTT state (their pairs join the status's)."""
+        if self.net is None:
+            return ""
+        w = m = None
+        for k, x in self.net():
+            if k == "wifi":
+                w = x
+            elif k == "mqtt":
+                m = x
+        pairs.append(("wifi", w))
+        pairs.append(("mqtt", m))
+        return "\nwifi=%s mqtt=%s" % (w, m)
+
+    def _c_net(self, caller, args):
+        _no_args(args, "net")
+        if self.net is None:
+            return Result(True, 0, "wifi=none mqtt=none (no network on this board, or no wifi_ssid)",
+                          [("wifi", "none"), ("mqtt", "none")])
+        p = self.net()
+        words = []
+        for k, v in p:
+            words.append("%s=%s" % (k, "-" if v is None else v))
+        return Result(True, 0, " ".join(words), p)
+
     def _c_version(self, caller, args):
         _no_args(args, "version")
         impl = sys.implementation
@@ -658,8 +692,8 @@ def _setting(name):
 
 
 def jval(s, v):
-    """A value for JSON: typed, except the PIN, which is never shown."""
-    if s.kind == _settings.T_PIN:
+    """A value for JSON: typed, except the PIN and the secrets, which are never shown."""
+    if s.kind == _settings.T_PIN or s.kind == _settings.T_SECRET:
         return "****" if v else ""
     return v
 

@@ -16,4 +16,5 @@ LOCKED_OUT = const(12)  # too many wrong PINs: wait
 STORAGE = const(13)  # flash write failed
 REFUSED = const(14)  # the charger refused the request now (e.g. self-test while charging)
 SESSION = const(15)  # an installation setting cannot change while a session is live: unplug first
+RATE_LIMITED = const(16)  # too many commands from a network front end: dropped unread (MQTT)
 INTERNAL = const(99)  # unexpected exception: nothing was changed

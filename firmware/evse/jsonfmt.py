@@ -4,6 +4,20 @@
 _ESC = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
+class Fixed:
+    """A decimal number for JSON made from an int: Fixed(16500, 3) is 16.5 (floats are never emitted: they
+    format differently on the two interpreters). Trailing zeros go, down to one decimal."""
+
+    def __init__(self, n, places):
+        sign = "-" if n < 0 else ""
+        n = -n if n < 0 else n
+        d = 10 ** places
+        frac = ("%0" + str(places) + "d") % (n % d)
+        while len(frac) > 1 and frac[-1] == "0":
+            frac = frac[:-1]
+        self.text = "%s%d.%s" % (sign, n // d, frac)
+
+
 def dumps(obj):
     """JSON text for None, bool, int, str, list/tuple and dicts with str keys (sorted)."""
     out = []
@@ -27,6 +41,8 @@ def _enc(o, out):
         out.append("false")
     elif isinstance(o, int):
         out.append(str(o))
+    elif isinstance(o, Fixed):
+        out.append(o.text)
     elif isinstance(o, str):
         _str(o, out)
     elif isinstance(o, (list, tuple)):

@@ -7,20 +7,27 @@ T_INT = const(0)
 T_BOOL = const(1)
 T_CHOICE = const(2)
 T_PIN = const(3)  # typed as 4..8 ASCII digits; kept as "" (no PIN) or its salted hash (pinhash.py)
-TYPE_NAMES = ("int", "bool", "choice", "pin")
+T_STR = const(4)  # text of lo..hi characters from the setting's chars ("" = not set; typed as none)
+T_SECRET = const(5)  # as T_STR, but write-only: never shown, printed or put in a log (WiFi, MQTT passwords)
+TYPE_NAMES = ("int", "bool", "choice", "pin", "str", "secret")
 
 SCHEMA_VERSION = const(1)
 DEFAULT_PATH = "settings.json"
 _RESTORE_HYST_DC = const(50)  # full current again 5.0 C below the derate point (I: OpenEVSE-like)
 _DIGITS = "0123456789"
+_ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" + _DIGITS
+HOST_CHARS = _ALNUM + ".-_:"  # a DNS name, an IPv4 or an IPv6 address
+TOPIC_CHARS = _ALNUM + "_-/"  # an MQTT topic prefix: no wildcards (+ #), no spaces
+PRINTABLE = None  # chars=PRINTABLE: any printable ASCII character, space included (SSIDs, passwords)
 _PIN_MIGRATED = "settings: the PIN was stored in plain digits; it is now stored hashed"
 
 
 class Setting:
     """One setting: name, type, min/max (ints; digit count for a PIN) or choices, unit, default, help."""
 
-    def __init__(self, name, kind, lo, hi, choices, unit, default, help_, allowed=None):
+    def __init__(self, name, kind, lo, hi, choices, unit, default, help_, allowed=None, chars=PRINTABLE):
         self.name = name
+        self.chars = chars  # a text setting's characters (None: printable ASCII); lo..hi is its length
         self.allowed = allowed  # an int setting that takes only these values in lo..hi (phases: 1 or 3)
         self.kind = kind
         self.lo = lo
@@ -38,6 +45,8 @@ SCHEMA = (
             "pilot sense gain from `calibrate pilot` (10000 = none)"),
     Setting("cal_cp_offset_mv", T_INT, -1500, 1500, None, "mV", 0, "pilot sense offset from `calibrate pilot`"),
     Setting("console_echo", T_BOOL, None, None, None, "", True, "echo typed characters on the console"),
+    Setting("ha_discovery", T_BOOL, None, None, None, "", True,
+            "publish Home Assistant discovery configs (off removes them)"),
     Setting("limit_kwh", T_INT, 0, 200, None, "kWh", 0, "end each session after this energy; 0 = no limit"),
     Setting("limit_min", T_INT, 0, 1440, None, "min", 0, "end each session after this long; 0 = no limit"),
     Setting("max_current_a", T_INT, 6, 80, None, "A", 32,
@@ -47,6 +56,17 @@ SCHEMA = (
     Setting("meter_address", T_INT, 1, 247, None, "address", 1, "Modbus address of the meter; applies after reboot"),
     Setting("meter_lost_stop", T_BOOL, None, None, None, "", False,
             "stop charging while the meter is lost (else it is reported only)"),
+    Setting("mqtt_commands", T_BOOL, None, None, None, "", True,
+            "accept commands over MQTT (<prefix>/set/...); off: telemetry only"),
+    Setting("mqtt_host", T_STR, 1, 64, None, "chars", "", "MQTT broker name or address; none = no MQTT",
+            chars=HOST_CHARS),
+    Setting("mqtt_password", T_SECRET, 1, 64, None, "chars", "", "MQTT password (write-only)"),
+    Setting("mqtt_port", T_INT, 1, 65535, None, "port", 1883, "MQTT broker port (8883 is usual with TLS)"),
+    Setting("mqtt_prefix", T_STR, 1, 64, None, "chars", "", "MQTT topic prefix; none = evse/<board id>",
+            chars=TOPIC_CHARS),
+    Setting("mqtt_tls", T_BOOL, None, None, None, "", False, "TLS to the broker, its certificate checked "
+            "against mqtt_ca.pem on the board"),
+    Setting("mqtt_user", T_STR, 1, 64, None, "chars", "", "MQTT user name; none = anonymous"),
     Setting("phases", T_INT, 1, 3, None, "phases", 1, "phases the charger supplies: 1 or 3", (1, 3)),
     Setting("pin", T_PIN, 4, 8, None, "digits", "", "PIN guarding every write; none = no PIN"),
     Setting("pp_sense", T_BOOL, None, None, None, "", False, "sense the latch (S3) of a tethered J1772 cable"),
@@ -56,6 +76,8 @@ SCHEMA = (
     Setting("temp_derate_c", T_INT, 30, 90, None, "degC", 65, "halve the current above this; below temp_stop_c"),
     Setting("temp_stop_c", T_INT, 40, 100, None, "degC", 75, "stop charging above this temperature"),
     Setting("ventilation", T_BOOL, None, None, None, "", False, "allow charging in state D (ventilated site)"),
+    Setting("wifi_password", T_SECRET, 8, 63, None, "chars", "", "WiFi password (write-only); WPA2 takes 8..63"),
+    Setting("wifi_ssid", T_STR, 1, 32, None, "chars", "", "WiFi network to join; none = no WiFi"),
 )
 
 
@@ -102,7 +124,30 @@ def valid(s, v):
         from . import pinhash  # on first use: a board without a PIN never spends its RAM
 
         return pinhash.is_hash(v)
+    if k == T_STR or k == T_SECRET:
+        return isinstance(v, str) and text_ok(s, v) and (s.chars is not TOPIC_CHARS or topic_ok(v))
     return False
+
+
+def topic_ok(v):
+    """An MQTT topic prefix: "" or levels of at least one character, no leading or trailing slash."""
+    return v == "" or (v[0] != "/" and v[-1] != "/" and "//" not in v)
+
+
+def text_ok(s, v):
+    """True if v has the length and the characters text setting s allows ("" is always allowed)."""
+    if v == "":
+        return True
+    if not (s.lo <= len(v) <= s.hi):
+        return False
+    for c in v:
+        n = ord(c)
+        if s.chars is None:
+            if n < 0x20 or n > 0x7E:
+                return False
+        elif c not in s.chars:
+            return False
+    return True
 
 
 def _plain_pin(s, v):
@@ -153,13 +198,26 @@ def parse(s, text):
         if not (s.lo <= len(t) <= s.hi):
             return False, None, errcodes.OUT_OF_RANGE, "%d..%d digits" % (s.lo, s.hi)
         return True, t, 0, ""
+    if k == T_STR or k == T_SECRET:
+        if lower_ascii(t) == "none":  # (a network literally called "none" cannot be joined)
+            return True, "", 0, ""
+        if len(t) > s.hi or len(t) < s.lo:
+            return False, None, errcodes.OUT_OF_RANGE, "%d..%d characters" % (s.lo, s.hi)
+        if not text_ok(s, t):
+            return False, None, errcodes.BAD_VALUE, "printable ASCII only" if s.chars is None else \
+                "letters, digits and " + " ".join(c for c in s.chars if c not in _ALNUM) + " only"
+        if s.chars is TOPIC_CHARS and not topic_ok(t):
+            return False, None, errcodes.BAD_VALUE, "no empty level: no leading, trailing or double /"
+        return True, t, 0, ""
     return False, None, errcodes.BAD_VALUE, "bad value"
 
 
 def show(s, v):
-    """Text for a value of setting s on the console; a PIN is never shown."""
-    if s.kind == T_PIN:
+    """Text for a value of setting s on the console; a PIN or a secret is never shown."""
+    if s.kind == T_PIN or s.kind == T_SECRET:
         return "****" if v else "none"
+    if s.kind == T_STR and v == "":
+        return "none"
     if v is True:
         return "true"
     if v is False:

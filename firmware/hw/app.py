@@ -56,6 +56,7 @@ class App:
         self.energy = None
         self.meter_kind = "none"
         self._to_io = None  # the meter reading's to_io(), bound once
+        self.net = None  # (WiFi station, MQTT client, bridge) when the network runs (net/task.py)
 
     def fit_meter(self, meter, energy, kind="meter"):
         """The fitted meter (its .reading) and its meter.account.Energy: the step reads the reading into the

@@ -3,8 +3,10 @@
 # (or with no main.py yet) the interpreter's REPL stays up for mpremote. MICROPYPATH (set by pty_host.py)
 # puts the flash first, then the fake modules, the repo, and the repo's firmware only as a fallback.
 # Environment: VBOARD_BOARD (board file when none is deployed), VBOARD_SCENARIO, VBOARD_TRACE (optional),
-# VBOARD_APPLY_SETTINGS=1 (the first power-up: the scenario's settings are written onto the flash's settings),
-# VBOARD_SOFT_RESET=1 (a soft reset from the raw REPL: main.py is not run, as on a board; pty_host.py).
+# VBOARD_APPLY_SETTINGS=1 (the first power-up of a make vboard: the settings the scenario names are written
+# into the flash's settings.json, over what was saved: main.py then boots on them, as a board would after
+# `set`/`save`; later boots run on what the flash holds then), VBOARD_SOFT_RESET=1 (a soft reset from the raw
+# REPL: main.py is not run, as on a board; pty_host.py).
 import os
 
 from tools.vboard.realtime import Session
@@ -27,17 +29,22 @@ def _board():
     return load_board(os.getenv("VBOARD_BOARD") or "pico")
 
 
-def _settings_from(sc):
-    """The scenario's settings onto the flash's settings.json (the PIN kept): main.py boots on them, and the
-    console's settings, set and save work on them as on a board."""
+def _apply_settings(path, sc):
+    """The settings the scenario file names onto the flash's settings.json (the others as saved)."""
+    import json
+
+    with open(path) as f:
+        named = json.loads(f.read()).get("settings") or {}
+    if not named:
+        return
     from evse.settings import Settings
 
-    st = Settings("settings.json")
+    st = Settings()
     st.load()
-    for k in sc.settings:
-        if k != "pin":
-            st.values[k] = sc.settings[k]
-    st.save()
+    for k in named:
+        st.values[k] = sc.settings[k]  # checked by the scenario's parser (which refuses "pin")
+    if st.dirty():
+        st.save()
 
 
 def _session(brd):
@@ -47,8 +54,8 @@ def _session(brd):
         from tools.sim.scenario import load
 
         sc = load(path)
-        if os.getenv("VBOARD_APPLY_SETTINGS"):  # first power-up of this make vboard (pty_host.py): later boots
-            _settings_from(sc)  # run on what the flash holds then, as a board does after a reboot
+        if os.getenv("VBOARD_APPLY_SETTINGS"):  # first power-up of this make vboard (pty_host.py)
+            _apply_settings(path, sc)
     tpath = os.getenv("VBOARD_TRACE")
     trace = open(tpath, "a") if tpath else None
     return Session(brd, sc, trace, paths=False)

@@ -1,13 +1,13 @@
 // make bench: the firmware's RAM after boot on the 32-bit webassembly port, its .mpy files imported from
 // the port's in-memory file system (as a board imports them from flash), on tools/perf/stub hardware.
-// Usage: node tools/wasm/bootram.mjs MPY_TREE BOARD_FILE   (MPY_TREE from tools/perf/board_figures.mpy_tree)
-// Prints tools/perf/mp_boot_ram.py's JSON line.
+// Usage: node tools/wasm/bootram.mjs MPY_TREE BOARD_FILE [SCRIPT]   (MPY_TREE from tools/perf/board_figures.mpy_tree)
+// Prints the JSON line of SCRIPT (default tools/perf/mp_boot_ram.py; tools/perf/mp_net_boot_ram.py: with MQTT).
 import fs from "node:fs";
 import path from "node:path";
 import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..", "..");
-const [tree, boardFile] = process.argv.slice(2);
+const [tree, boardFile, script] = process.argv.slice(2);
 const HEAP = 192 * 1024;  // as the unix figure: a 192K heap
 
 function copyTree(mp, src, dst, keep) {
@@ -24,7 +24,7 @@ const mp = await loadMicroPython({ heapsize: HEAP, stdout: (s) => { out += s + "
 copyTree(mp, path.join(tree, "firmware"), "/fw", (n) => n.endsWith(".mpy"));
 copyTree(mp, path.join(ROOT, "tools", "perf", "stub"), "/stub", (n) => n.endsWith(".py"));
 mp.FS.writeFile("/board.py", fs.readFileSync(boardFile));
-mp.FS.writeFile("/mp_boot_ram.py", fs.readFileSync(path.join(ROOT, "tools", "perf", "mp_boot_ram.py")));
+mp.FS.writeFile("/mp_boot_ram.py", fs.readFileSync(script || path.join(ROOT, "tools", "perf", "mp_boot_ram.py")));
 mp.runPython(`
 import sys
 sys.path[:0] = ["/stub", "/fw"]
