@@ -220,6 +220,9 @@ def _values():
             parts[s.name] = st.booleans()
         elif s.kind == S.T_CHOICE:
             parts[s.name] = st.sampled_from(s.choices)
+        elif s.kind in (S.T_STR, S.T_SECRET):  # printable ASCII without spaces, lo..hi characters
+            parts[s.name] = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=s.lo,
+                                    max_size=min(s.hi, 24))
         else:
             # as stored: "" or the salted hash of 4..8 digits (fixed salt: the example must replay)
             parts[s.name] = st.one_of(st.just(""), st.text("0123456789", min_size=4, max_size=8).map(

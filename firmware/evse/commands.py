@@ -658,8 +658,8 @@ def _setting(name):
 
 
 def jval(s, v):
-    """A value for JSON: typed, except the PIN, which is never shown."""
-    if s.kind == _settings.T_PIN:
+    """A value for JSON: typed, except the PIN and secrets, which are never shown."""
+    if s.kind == _settings.T_PIN or s.kind == _settings.T_SECRET:
         return "****" if v else ""
     return v
 

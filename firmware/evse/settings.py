@@ -7,7 +7,9 @@ T_INT = const(0)
 T_BOOL = const(1)
 T_CHOICE = const(2)
 T_PIN = const(3)  # typed as 4..8 ASCII digits; kept as "" (no PIN) or its salted hash (pinhash.py)
-TYPE_NAMES = ("int", "bool", "choice", "pin")
+T_STR = const(4)  # printable ASCII without spaces, lo..hi characters (issue 13's minimal string type)
+T_SECRET = const(5)  # a T_STR that is write-only: never shown, masked as **** (passwords)
+TYPE_NAMES = ("int", "bool", "choice", "pin", "str", "secret")
 
 SCHEMA_VERSION = const(1)
 DEFAULT_PATH = "settings.json"
@@ -47,6 +49,12 @@ SCHEMA = (
     Setting("meter_address", T_INT, 1, 247, None, "address", 1, "Modbus address of the meter; applies after reboot"),
     Setting("meter_lost_stop", T_BOOL, None, None, None, "", False,
             "stop charging while the meter is lost (else it is reported only)"),
+    Setting("ocpp_free_vend", T_BOOL, None, None, None, "", False,
+            "OCPP: charge without authorisation (a transaction starts at plug-in)"),
+    Setting("ocpp_id", T_STR, 1, 48, None, "chars", "evse", "OCPP: charge point identity (the URL's last part)"),
+    Setting("ocpp_password", T_SECRET, 0, 40, None, "chars", "", "OCPP: Basic auth password (write-only)"),
+    Setting("ocpp_url", T_STR, 0, 200, None, "chars", "",
+            "OCPP central system, ws://host:port/path or wss://...; empty = OCPP off; applies after reboot"),
     Setting("phases", T_INT, 1, 3, None, "phases", 1, "phases the charger supplies: 1 or 3", (1, 3)),
     Setting("pin", T_PIN, 4, 8, None, "digits", "", "PIN guarding every write; none = no PIN"),
     Setting("pp_sense", T_BOOL, None, None, None, "", False, "sense the latch (S3) of a tethered J1772 cable"),
@@ -96,6 +104,8 @@ def valid(s, v):
         return v is True or v is False
     if k == T_CHOICE:
         return isinstance(v, str) and v in s.choices
+    if k == T_STR or k == T_SECRET:
+        return isinstance(v, str) and s.lo <= len(v) <= s.hi and _printable(v)
     if k == T_PIN:
         if v == "":
             return True
@@ -103,6 +113,14 @@ def valid(s, v):
 
         return pinhash.is_hash(v)
     return False
+
+
+def _printable(t):
+    """True if t is printable ASCII without spaces (what a string setting may hold)."""
+    for c in t:
+        if not (0x21 <= ord(c) <= 0x7E):
+            return False
+    return True
 
 
 def _plain_pin(s, v):
@@ -153,12 +171,22 @@ def parse(s, text):
         if not (s.lo <= len(t) <= s.hi):
             return False, None, errcodes.OUT_OF_RANGE, "%d..%d digits" % (s.lo, s.hi)
         return True, t, 0, ""
+    if k == T_STR or k == T_SECRET:
+        if lower_ascii(t) == "none" and s.lo == 0:
+            t = ""
+        if not _printable(t):
+            return False, None, errcodes.BAD_VALUE, "printable ASCII without spaces"
+        if not (s.lo <= len(t) <= s.hi):
+            return False, None, errcodes.OUT_OF_RANGE, "%d..%d characters" % (s.lo, s.hi)
+        if s.name == "ocpp_url" and t and not (t.startswith("ws://") or t.startswith("wss://")):
+            return False, None, errcodes.BAD_VALUE, "ws://... or wss://..., or none"
+        return True, t, 0, ""
     return False, None, errcodes.BAD_VALUE, "bad value"
 
 
 def show(s, v):
-    """Text for a value of setting s on the console; a PIN is never shown."""
-    if s.kind == T_PIN:
+    """Text for a value of setting s on the console; a PIN or a secret is never shown."""
+    if s.kind == T_PIN or s.kind == T_SECRET:
         return "****" if v else "none"
     if v is True:
         return "true"
