@@ -3,12 +3,12 @@
 # Plain asserts: also runs under MicroPython (tools/mptest.py) and the webassembly port.
 import json
 
-from ocpp import config as C
-from ocpp import rpc, smart
-from ocpp.clock import Clock, fmt_iso, parse_iso
-from ocpp.cp import ChargePoint
-from ocpp.jsonw import Dec, dumps
-from ocpp.txq import MAX_ENTRIES, MAX_METER, TxQueue
+from ocpp16 import config as C
+from ocpp16 import rpc, smart
+from ocpp16.clock import Clock, fmt_iso, parse_iso
+from ocpp16.cp import ChargePoint
+from ocpp16.jsonw import Dec, dumps
+from ocpp16.txq import MAX_ENTRIES, MAX_METER, TxQueue
 from host_tests.fakes import remove, tmp_path
 from host_tests.ocpp_fake import Csms, FakeCommands
 
@@ -57,10 +57,10 @@ def test_payload_checks_name_the_spec_error_codes():
              "t": ("t", False, None), "o": ("o", False, {"x": ("b", True, None)}),
              "a": ("a", False, ("i", (0, 5), 1, 2))}
     assert rpc.check({"n": 1}, shape) is None
-    cases = (({"n": 1, "zz": 1}, rpc.FORMATION), ({}, rpc.OCCURENCE), ({"n": "1"}, rpc.TYPE),
+    cases = (({"n": 1, "zz": 1}, rpc.FORMATION), ({}, rpc.PROTOCOL), ({"n": "1"}, rpc.TYPE),
              ({"n": True}, rpc.TYPE), ({"n": 11}, rpc.TYPE), ({"n": -1}, rpc.TYPE), ({"n": 1, "s": "abcd"}, rpc.TYPE),
              ({"n": 1, "e": "C"}, rpc.PROPERTY), ({"n": 1, "e": 1}, rpc.TYPE),
-             ({"n": 1, "t": "yesterday"}, rpc.PROPERTY), ({"n": 1, "o": {}}, rpc.OCCURENCE),
+             ({"n": 1, "t": "yesterday"}, rpc.PROPERTY), ({"n": 1, "o": {}}, rpc.PROTOCOL),
              ({"n": 1, "o": {"x": 1}}, rpc.TYPE), ({"n": 1, "a": []}, rpc.OCCURENCE),
              ({"n": 1, "a": [1, 2, 3]}, rpc.OCCURENCE), ({"n": 1, "a": [9]}, rpc.TYPE), ({"n": 1, "a": 3}, rpc.TYPE))
     for p, code in cases:
@@ -391,15 +391,14 @@ def test_every_callerror_case():
     assert cs.call("FlyToTheMoon", {})[1] == "NotImplemented"
     assert cs.call("ReserveNow", {})[1] == "NotSupported"
     assert cs.call("Reset", {"type": "Soft", "extra": 1})[1] == "FormationViolation"
-    assert cs.call("Reset", {})[1] == "OccurenceConstraintViolation"
+    assert cs.call("Reset", {})[1] == "ProtocolError"
     assert cs.call("Reset", {"type": "Gentle"})[1] == "PropertyConstraintViolation"
     assert cs.call("Reset", {"type": 1})[1] == "TypeConstraintViolation"
     assert cs.call("ChangeAvailability", {"connectorId": -1, "type": "Operative"})[1] == "TypeConstraintViolation"
     assert cs.call("ChangeConfiguration", {"key": "x" * 51, "value": "1"})[1] == "TypeConstraintViolation"
     big = _prof(1, smart.CP_MAX, 0, [(0, -5)])
     assert cs.call("SetChargingProfile", {"connectorId": 0, "csChargingProfiles": big})[1] == "TypeConstraintViolation"
-    assert cs.call("SetChargingProfile", {"connectorId": 0, "csChargingProfiles": {}})[1] == \
-        "OccurenceConstraintViolation"
+    assert cs.call("SetChargingProfile", {"connectorId": 0, "csChargingProfiles": {}})[1] == "ProtocolError"
     when = _prof(1, smart.CP_MAX, 0, [(0, 5)])
     when["validFrom"] = "tomorrow"
     assert cs.call("SetChargingProfile", {"connectorId": 0, "csChargingProfiles": when})[1] == \

@@ -16,7 +16,7 @@ MAX_ID = 36  # a message id is at most 36 characters (OCPP-J 1.6 4.1.4)
 NOT_IMPLEMENTED = "NotImplemented"  # the action is not known
 NOT_SUPPORTED = "NotSupported"  # known but not supported here
 INTERNAL = "InternalError"
-PROTOCOL = "ProtocolError"
+PROTOCOL = "ProtocolError"  # a required field missing ("payload incomplete"; as the PyPI ocpp library says)
 FORMATION = "FormationViolation"  # not JSON, not a frame, not the message's structure, unknown fields
 PROPERTY = "PropertyConstraintViolation"  # a field with an invalid value (an enum, a date-time)
 OCCURENCE = "OccurenceConstraintViolation"  # a required field missing, too few or many items (spec spelling)
@@ -97,7 +97,7 @@ def check(payload, shape, where=""):
         t, req, extra = shape[k]
         if k not in payload:
             if req:
-                return OCCURENCE, "missing " + where + k
+                return PROTOCOL, "missing " + where + k
             continue
         bad = _value(payload[k], t, extra, where + k)
         if bad is not None:
