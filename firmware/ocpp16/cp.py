@@ -612,7 +612,7 @@ class ChargePoint:
         return fmt_iso(unix if unix is not None else 0)
 
     def _boot_payload(self):
-        p = {"chargePointVendor": "open-evse-micropython", "chargePointModel": "evse-mp",
+        p = {"chargePointVendor": "open-evse-mp", "chargePointModel": "evse-mp",
              "firmwareVersion": VERSION}
         for k in self.info:
             p[k] = self.info[k]
