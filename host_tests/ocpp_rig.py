@@ -4,9 +4,10 @@
 # a plan of plug/unplug/cut events at virtual ms, and a vehicle that behaves: it asks for power (state C)
 # while it is offered current and goes back to B within half a second when the offer goes.
 # In-process (CPython tests) through Rig, or as a MicroPython unix-port program:
-#   micropython host_tests/ocpp_rig.py '<json: url, id, password, speed, settings, plan, end_ms, queue, store,
-#                                       boot, free_vend>'
-# which prints the bench's trace lines, then one JSON line {"done": ...}.
+#   micropython host_tests/ocpp_rig.py ARGS.json   (url, id, password, speed, settings, plan, end_ms, queue,
+#                                                   store, boot, free_vend)
+# which prints the bench's trace lines, then one JSON line {"done": ...}. (A file, not the JSON itself on the
+# command line: this unix port build dies with "FATAL: uncaught NLR" on a long argv.)
 import asyncio
 import json
 import sys
@@ -43,7 +44,8 @@ class Rig:
         self.cmds.fit_meter(st["meter"], r.bench.meter.reading)
         self.cp = ChargePoint(self.cmds, boot=boot, free_vend=free_vend, queue_path=queue, store_path=store,
                               phases=st["phases"])
-        self.link = Link(self.cp, url, ident, password, self.now, step_ms=step_ms, backoff_min_s=1)
+        self.link = Link(self.cp, url, ident, password, self.now, step_ms=step_ms, backoff_min_s=1,
+                         backoff_max_s=2)
         self.speed = speed
         self.plan = sorted([list(p) for p in plan])
         self.end_ms = end_ms
@@ -114,15 +116,16 @@ class Rig:
         return [json.loads(x) for x in self.trace if '"event": "session"' in x]
 
 
-def _main(arg):
-    a = json.loads(arg)
+def _main(path):
+    with open(path) as f:
+        a = json.load(f)
     rig = Rig(a["url"], a.get("id", "evse1"), a.get("password", ""), a.get("speed", 10), a.get("settings"),
               a.get("plan", ()), a.get("end_ms", 60000), a.get("queue"), a.get("store"), a.get("boot", 1),
               a.get("free_vend", False))
     asyncio.run(rig.main())
     for x in rig.trace:
         print(x)
-    print(json.dumps({"done": True, "cut": rig.cut, "queue": len(rig.cp.q), "errors": rig.cp.errors,
+    print(json.dumps({"done": True, "cut": rig.cut, "queue": len(rig.cp.q), "errors": rig.cp.errors, "added": rig.cp.q.seq,
                       "connects": rig.link.connects, "last_error": rig.link.last_error}))
 
 

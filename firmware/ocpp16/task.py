@@ -39,7 +39,8 @@ class Link:
     url is the setting ocpp_url; the charge point's identity is appended as the last path segment
     (OCPP-J 1.6 3.1.1) and is the Basic auth user (security profiles 1 and 2)."""
 
-    def __init__(self, cp, url, ident, password, clock_ms, ssl_ctx=None, step_ms=STEP_MS, backoff_min_s=BACKOFF_MIN_S):
+    def __init__(self, cp, url, ident, password, clock_ms, ssl_ctx=None, step_ms=STEP_MS, backoff_min_s=BACKOFF_MIN_S,
+                 backoff_max_s=BACKOFF_MAX_S):
         self.cp = cp
         self.url = url.rstrip("/") + "/" + ident
         self.ident = ident
@@ -48,6 +49,7 @@ class Link:
         self.ssl_ctx = ssl_ctx
         self.step_ms = step_ms
         self.backoff_min_s = backoff_min_s
+        self.backoff_max_s = backoff_max_s
         self.ws = None
         self.stopped = False
         self.connects = 0
@@ -58,9 +60,8 @@ class Link:
         self.stopped = True
         w = self.ws
         if w is not None:
-            w.closed = True
             try:
-                w.w.close()
+                asyncio.create_task(w.close(1001))  # ends the receive loop
             except Exception:
                 pass
 
@@ -98,7 +99,7 @@ class Link:
             except Exception as e:  # OSError, WsError, a timeout: try again later
                 self.last_error = repr(e)[:80]
                 await self._wait(backoff)
-                backoff = backoff * 2 if backoff < BACKOFF_MAX_S // 2 else BACKOFF_MAX_S
+                backoff = backoff * 2 if backoff * 2 < self.backoff_max_s else self.backoff_max_s
                 continue
             backoff = self.backoff_min_s
             self.connects += 1

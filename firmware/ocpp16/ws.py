@@ -143,14 +143,16 @@ async def connect(url, protocol="ocpp1.6", user=None, password=None, ssl_ctx=Non
             buf += more
         check_answer(buf[:i], key, protocol)
     except BaseException:
-        _close_quietly(writer)
+        await _close_quietly(writer)
         raise
     return WebSocket(reader, writer, buf[i + 4:], max_size)
 
 
-def _close_quietly(writer):
+async def _close_quietly(writer):
+    # MicroPython's Stream.close() does nothing: wait_closed() closes the socket (CPython needs both)
     try:
         writer.close()
+        await writer.wait_closed()
     except Exception:
         pass
 
@@ -275,4 +277,4 @@ class WebSocket:
             except Exception:
                 pass
         self.closed = True
-        _close_quietly(self.w)
+        await _close_quietly(self.w)
