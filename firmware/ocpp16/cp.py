@@ -30,7 +30,7 @@ class Tx:
         self.meter_start = meter_start
         self.start_ms = start_ms
         self.start_unix = start_unix
-        self.tx_id = None
+        self.tx_id = None  # type: int | None
         self.live = False  # the authorisation hold is lifted: the charger may offer current
         self.stopping = None  # the stop reason, once stopping
         self.stop_ms = 0
@@ -61,7 +61,7 @@ class ChargePoint:
         self.online = False
         self.accepted = False
         self.registration = None  # the last BootNotification status
-        self.tx = None
+        self.tx = None  # type: Tx | None
         self.operative = True  # ChangeAvailability, kept on flash
         self.errors = 0  # malformed frames and failed handlers since boot (never raised)
         self._store_dirty = False
@@ -79,7 +79,7 @@ class ChargePoint:
         self._aligned = None  # Unix second of the next clock-aligned reading
         self._finishing = False  # a transaction ended and the vehicle is still plugged in
         self._vended = False  # free vend started a transaction for this plug-in already
-        self._v = None  # the last snapshot as a dict
+        self._v = None  # type: dict | None  # the last snapshot as a dict
         self._load()
 
     # ---- flash: the queue and our own store
@@ -431,6 +431,8 @@ class ChargePoint:
         if not isinstance(tid, int):
             raise ValueError
         head = self.q.head()
+        if head is None:
+            return
         ref = head[3]
         self.q.refs[str(ref)] = tid
         tx = self.tx
@@ -466,6 +468,8 @@ class ChargePoint:
 
     def _stop(self, reason, now):
         tx = self.tx
+        if tx is None:
+            return
         tx.stopping = reason
         tx.stop_ms = now
         self._apply(now)  # the hold at once: the charger stops offering, the contactor opens within 6 s
@@ -474,6 +478,8 @@ class ChargePoint:
         """The contactor has opened after a stop: StopTransaction with the meter's figure, queued."""
         tx = self.tx
         v = self._v
+        if tx is None or v is None:
+            return
         unix = self.clock.now(now)
         meter = self._meter(v)
         payload = {"idTag": tx.id_tag, "meterStop": meter, "reason": tx.stopping}
@@ -506,14 +512,13 @@ class ChargePoint:
     def step(self, now):
         """Timers, the transaction, the limit, status notifications, the next CALL. Never raises."""
         try:
-            self._v = _as_dict(self.cmds.snapshot())
-            self._step(now)
+            v = self._v = _as_dict(self.cmds.snapshot())
+            self._step(v, now)
         except Exception:
             self.errors += 1
             self._limit_to(0)  # whatever went wrong, no current on our account until the next good step
 
-    def _step(self, now):
-        v = self._v
+    def _step(self, v, now):
         tx = self.tx
         st = v["state"]
         plugged = st != "A"
