@@ -86,8 +86,9 @@ class Central:
     """Central(port=0, user, password): start() it, then `peer` is the connected charge point; stop() drops
     every connection (a central system that goes away), start() again on the same port brings it back."""
 
-    def __init__(self, port=0, user="evse1", password="secret-pass-1234"):
+    def __init__(self, port=0, user="evse1", password="secret-pass-1234", ssl=None):
         self.port = port
+        self.ssl = ssl  # an SSLContext: wss://
         self.user = user
         self.password = password
         self.log = []  # (action, payload) of every CALL the charge point sent, over every restart
@@ -114,7 +115,7 @@ class Central:
     async def start(self):
         auth = basic_auth(realm="csms", credentials=(self.user, self.password)) if self.password else None
         self._server = await serve(self._handler, "127.0.0.1", self.port, subprotocols=["ocpp1.6"],
-                                   process_request=auth)
+                                   process_request=auth, ssl=self.ssl)
         self.port = self._server.sockets[0].getsockname()[1] if not self.port else self.port
 
     async def stop(self):
@@ -126,6 +127,8 @@ class Central:
             await s.wait_closed()
 
     def url(self):
+        if self.ssl is not None:
+            return "wss://localhost:%d/ocpp" % self.port
         return "ws://127.0.0.1:%d/ocpp" % self.port
 
     def sent(self, action):

@@ -5,7 +5,7 @@
 # while it is offered current and goes back to B within half a second when the offer goes.
 # In-process (CPython tests) through Rig, or as a MicroPython unix-port program:
 #   micropython host_tests/ocpp_rig.py ARGS.json   (url, id, password, speed, settings, plan, end_ms, queue,
-#                                                   store, boot, free_vend)
+#                                                   store, boot, free_vend, ca)
 # which prints the bench's trace lines, then one JSON line {"done": ...}. (A file, not the JSON itself on the
 # command line: this unix port build dies with "FATAL: uncaught NLR" on a long argv.)
 import asyncio
@@ -16,7 +16,7 @@ import time
 from evse.commands import Commands
 from evse.iodata import PILOT_PWM
 from ocpp16.cp import ChargePoint
-from ocpp16.task import Link
+from ocpp16.task import Link, ssl_context
 from tools.sim.runner import Run
 from tools.sim.scenario import parse
 
@@ -32,7 +32,7 @@ def _wall_ms():
 
 class Rig:
     def __init__(self, url, ident="evse1", password="", speed=10, settings=None, plan=(), end_ms=60000,
-                 queue=None, store=None, boot=1, free_vend=False, step_ms=20):
+                 queue=None, store=None, boot=1, free_vend=False, step_ms=20, ca=None):
         st = {"meter": "sdm630", "phases": 3}
         for k in settings or {}:
             st[k] = settings[k]
@@ -44,7 +44,8 @@ class Rig:
         self.cmds.fit_meter(st["meter"], r.bench.meter.reading)
         self.cp = ChargePoint(self.cmds, boot=boot, free_vend=free_vend, queue_path=queue, store_path=store,
                               phases=st["phases"])
-        self.link = Link(self.cp, url, ident, password, self.now, step_ms=step_ms, backoff_min_s=1,
+        ctx = ssl_context(ca) if ca else None
+        self.link = Link(self.cp, url, ident, password, self.now, ctx, step_ms=step_ms, backoff_min_s=1,
                          backoff_max_s=2)
         self.speed = speed
         self.plan = sorted([list(p) for p in plan])
@@ -121,7 +122,7 @@ def _main(path):
         a = json.load(f)
     rig = Rig(a["url"], a.get("id", "evse1"), a.get("password", ""), a.get("speed", 10), a.get("settings"),
               a.get("plan", ()), a.get("end_ms", 60000), a.get("queue"), a.get("store"), a.get("boot", 1),
-              a.get("free_vend", False))
+              a.get("free_vend", False), ca=a.get("ca"))
     asyncio.run(rig.main())
     for x in rig.trace:
         print(x)

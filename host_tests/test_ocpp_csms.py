@@ -35,7 +35,7 @@ class ChargePointUnderTest:
         if self.engine == "cpython":
             self.rig = Rig(a["url"], a.get("id", "evse1"), a.get("password", ""), SPEED, a.get("settings"),
                            a.get("plan", ()), a.get("end_ms", 60000), a.get("queue"), a.get("store"),
-                           a.get("boot", 1), a.get("free_vend", False))
+                           a.get("boot", 1), a.get("free_vend", False), ca=a.get("ca"))
             self.task = asyncio.create_task(self.rig.main())
         else:
             arg = dict(a)
@@ -55,7 +55,7 @@ class ChargePointUnderTest:
             await asyncio.wait_for(self.task, timeout)
             r = self.rig
             return r.trace, {"done": True, "cut": r.cut, "queue": len(r.cp.q), "errors": r.cp.errors,
-                             "added": r.cp.q.seq}
+                             "added": r.cp.q.seq, "connects": r.link.connects, "last_error": r.link.last_error}
         out, err = await asyncio.wait_for(self.proc.communicate(), timeout)
         remove(self.argfile)
         lines = out.decode().splitlines()
@@ -376,3 +376,55 @@ def test_wrong_password_is_refused_and_retried_with_backoff():
     cs, rig = box[0]
     assert rig.link.connects == 0 and "401" in rig.link.last_error and cs.log == []
     assert rig.cmds.snapshot() and rig.run.ch.config.runtime_ma == 0  # OCPP on, nobody authorised: no offer
+
+
+def _pki(folder):
+    """A throwaway CA, a server certificate for localhost signed by it, and an unrelated CA (openssl)."""
+    def ossl(*args):
+        subprocess.run(("openssl",) + args, cwd=folder, check=True, capture_output=True)
+
+    ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+         "-subj", "/CN=test CA")
+    ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "other.key", "-out", "other.pem", "-days", "2",
+         "-subj", "/CN=other CA")
+    ossl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=localhost")
+    with open(os.path.join(folder, "ext.cnf"), "w") as f:
+        f.write("subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n")
+    ossl("x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "srv.pem",
+         "-days", "2", "-extfile", "ext.cnf")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_wss_checks_the_server_certificate(engine, tmp_path):
+    """wss:// with the CA that signed the central system's certificate connects; with another CA, or a
+    name the certificate does not carry, it never does (nothing reaches the central system)."""
+    import ssl
+
+    folder = str(tmp_path)
+    _pki(folder)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(os.path.join(folder, "srv.pem"), os.path.join(folder, "srv.key"))
+
+    async def main():
+        out = []
+        for ca, host in (("ca.pem", "localhost"), ("other.pem", "localhost"), ("ca.pem", "127.0.0.1")):
+            cs = Central(ssl=ctx)
+            await cs.start()
+            url = cs.url().replace("localhost", host)
+            cp = await ChargePointUnderTest(engine, url=url, password=cs.password, end_ms=20000,
+                                            ca=os.path.join(folder, ca)).start()
+            trace, summary = await cp.finish()
+            await cs.stop()
+            out.append((len(cs.sent("BootNotification")), summary))
+        return out
+
+    box = []
+
+    async def wrap():
+        box.append(await main())
+
+    _run(wrap())
+    good, other_ca, wrong_name = box[0]
+    assert good[0] == 1 and good[1]["connects"] == 1, good
+    assert other_ca[0] == 0 and other_ca[1]["connects"] == 0, other_ca
+    assert wrong_name[0] == 0 and wrong_name[1]["connects"] == 0, wrong_name
