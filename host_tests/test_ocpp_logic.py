@@ -478,3 +478,11 @@ def test_garbage_from_the_central_system_never_raises():
             cs.raw(s[:cut])
     cs.run(1000)
     assert fc.limit() == 0 or fc.limit() is None
+
+
+def test_a_flood_of_triggers_is_bounded():
+    fc, cp, cs = _cp()
+    cs.run(1000)
+    cs.silent = True
+    got = [cs.call("TriggerMessage", {"requestedMessage": "Heartbeat"})[1]["status"] for _ in range(50)]
+    assert got.count("Accepted") <= 8 and got[-1] == "Rejected" and len(cp._calls) <= 8

@@ -19,6 +19,7 @@ BOOT_RETRY_S = 60  # BootNotification again after this when the central system g
 RESET_WAIT_MS = 2000  # Reset's answer gets this long to leave before the reboot
 FREE_VEND_TAG = "freevend"  # the idTag of the transactions ocpp_free_vend starts
 STORE_SCHEMA = 1
+MAX_CALLS = 8  # CALLs other than the transaction queue's waiting to go (status, triggers, Authorize)
 
 
 class Tx:
@@ -338,8 +339,8 @@ class ChargePoint:
     def _r_TriggerMessage(self, p, now):
         what = p["requestedMessage"]
         c = p.get("connectorId")
-        if c is not None and c > 1:
-            return {"status": "Rejected"}
+        if (c is not None and c > 1) or len(self._calls) >= MAX_CALLS:
+            return {"status": "Rejected"}  # (a flood of triggers cannot fill the RAM)
         if what == "BootNotification":
             self._calls.append(["BootNotification", self._boot_payload()])
         elif what == "Heartbeat":
@@ -503,7 +504,7 @@ class ChargePoint:
         tx = self.tx
         if tx is not None:
             self.q.add(METER, {"connectorId": 1, "sv": sv}, tx.ref, self.clock.now(now), self.boot, now)
-        elif self.accepted:
+        elif self.accepted and len(self._calls) < MAX_CALLS:
             self._calls.append(["MeterValues", {"connectorId": 1, "meterValue": [
                 {"timestamp": self._now_iso(now), "sampledValue": sv}]}])
 
