@@ -96,6 +96,9 @@ async def _main(app):
         tasks.append(asyncio.create_task(meter_task(app.meter, after=app.energy.update)))
     for co in _net(app, con):  # WiFi, MQTT, Home Assistant (docs/network.md): their own tasks, when configured
         tasks.append(asyncio.create_task(co))
+    link = _ocpp(app, con)
+    if link is not None:  # OCPP 1.6 to the central system (docs/ocpp.md), through the one command layer
+        tasks.append(asyncio.create_task(link.run()))
     await asyncio.gather(*tasks)
 
 
@@ -107,6 +110,34 @@ def _net(app, con):
     from net.task import start as net_start
 
     return net_start(app, app.commands(app.history.uptime_ms, con._reboot), board, machine)
+
+
+OCPP_CA = "ocpp_ca.pem"  # the CA that signed the central system's certificate, for wss:// (docs/ocpp.md)
+
+
+def _ocpp(app, con):
+    """The OCPP link of the settings, or None when ocpp_url is empty (nothing imported, no RAM spent). A
+    wss:// URL without the CA file on flash is a warning: never a connection with an unchecked server."""
+    v = app.settings.values
+    url = v.get("ocpp_url", "")
+    if not url:
+        return None
+    from ocpp16.cp import ChargePoint
+    from ocpp16.task import Link, ssl_context
+
+    ctx = None
+    if url.startswith("wss://"):
+        ctx = ssl_context(OCPP_CA)
+        if ctx is None:
+            app.settings.warnings.append("ocpp: %s missing: wss:// not started" % OCPP_CA)
+            return None
+    h = app.history
+    cmds = app.commands(h.uptime_ms, con._reboot)
+    cp = ChargePoint(cmds, boot=h.boot, free_vend=v["ocpp_free_vend"], queue_path="ocpp_queue.json",
+                     store_path="ocpp.json", phases=v["phases"])
+    app.settings.warnings.extend(cp.warnings)
+    app.ocpp = cp  # the console's view of it (state(): connection and queue length)
+    return Link(cp, url, v["ocpp_id"], v["ocpp_password"], h.uptime_ms, ctx)
 
 
 APP = None  # the running App, for a look from the REPL after Ctrl-C (and for the virtual board's trace)

@@ -31,7 +31,7 @@ def sources(port=None):
     """(source path, path on the board without extension) for every firmware module; port=None: all."""
     out = []
     fw = os.path.join(ROOT, "firmware")
-    for pkg in ("evse", "hw", "meter", "net"):
+    for pkg in ("evse", "hw", "meter", "net", "ocpp16"):
         for n in sorted(os.listdir(os.path.join(fw, pkg))):
             if not n.endswith(".py"):
                 continue

@@ -18,6 +18,8 @@ _DIGITS = "0123456789"
 _ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" + _DIGITS
 HOST_CHARS = _ALNUM + ".-_:"  # a DNS name, an IPv4 or an IPv6 address
 TOPIC_CHARS = _ALNUM + "_-/"  # an MQTT topic prefix: no wildcards (+ #), no spaces
+ID_CHARS = _ALNUM + "-_."  # an OCPP charge point identity: the last part of its URL
+URL_CHARS = _ALNUM + ":/.-_~%?#[]@!$&'()*+,;="  # a ws:// or wss:// URL (RFC 3986's characters, no spaces)
 PRINTABLE = None  # chars=PRINTABLE: any printable ASCII character, space included (SSIDs, passwords)
 _PIN_MIGRATED = "settings: the PIN was stored in plain digits; it is now stored hashed"
 
@@ -67,6 +69,14 @@ SCHEMA = (
     Setting("mqtt_tls", T_BOOL, None, None, None, "", False, "TLS to the broker, its certificate checked "
             "against mqtt_ca.pem on the board"),
     Setting("mqtt_user", T_STR, 1, 64, None, "chars", "", "MQTT user name; none = anonymous"),
+    Setting("ocpp_free_vend", T_BOOL, None, None, None, "", False,
+            "OCPP: charge without authorisation (a transaction starts at plug-in)"),
+    Setting("ocpp_id", T_STR, 1, 48, None, "chars", "evse", "OCPP: charge point identity (the URL's last part)",
+            chars=ID_CHARS),
+    Setting("ocpp_password", T_SECRET, 1, 40, None, "chars", "", "OCPP: Basic auth password (write-only)"),
+    Setting("ocpp_url", T_STR, 1, 200, None, "chars", "",
+            "OCPP central system, ws://host:port/path or wss://...; none = OCPP off; applies after reboot",
+            chars=URL_CHARS),
     Setting("phases", T_INT, 1, 3, None, "phases", 1, "phases the charger supplies: 1 or 3", (1, 3)),
     Setting("pin", T_PIN, 4, 8, None, "digits", "", "PIN guarding every write; none = no PIN"),
     Setting("pp_sense", T_BOOL, None, None, None, "", False, "sense the latch (S3) of a tethered J1772 cable"),
@@ -118,6 +128,8 @@ def valid(s, v):
         return v is True or v is False
     if k == T_CHOICE:
         return isinstance(v, str) and v in s.choices
+    if k == T_STR or k == T_SECRET:
+        return isinstance(v, str) and s.lo <= len(v) <= s.hi and _printable(v)
     if k == T_PIN:
         if v == "":
             return True
@@ -208,6 +220,8 @@ def parse(s, text):
                 "letters, digits and " + " ".join(c for c in s.chars if c not in _ALNUM) + " only"
         if s.chars is TOPIC_CHARS and not topic_ok(t):
             return False, None, errcodes.BAD_VALUE, "no empty level: no leading, trailing or double /"
+        if s.name == "ocpp_url" and not (t.startswith("ws://") or t.startswith("wss://")):
+            return False, None, errcodes.BAD_VALUE, "ws://... or wss://..., or none"
         return True, t, 0, ""
     return False, None, errcodes.BAD_VALUE, "bad value"
 
