@@ -128,8 +128,6 @@ def valid(s, v):
         return v is True or v is False
     if k == T_CHOICE:
         return isinstance(v, str) and v in s.choices
-    if k == T_STR or k == T_SECRET:
-        return isinstance(v, str) and s.lo <= len(v) <= s.hi and _printable(v)
     if k == T_PIN:
         if v == "":
             return True
