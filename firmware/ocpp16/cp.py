@@ -15,6 +15,7 @@ from .txq import METER, START, STOP, TxQueue
 RESPONSE_MS = 30000  # a CALL unanswered this long has failed (OCPP leaves it to the implementation)
 START_WAIT_MS = 10000  # after a StartTransaction, wait this long for its answer before energising
 STOP_WAIT_MS = 10000  # the meter is read for StopTransaction once the contactor is open, or after this
+METER_SETTLE_MS = 2000  # ... and has been open this long: the meter task's next poll (1 s) has counted the rest
 BOOT_RETRY_S = 60  # BootNotification again after this when the central system gives no interval
 RESET_WAIT_MS = 2000  # Reset's answer gets this long to leave before the reboot
 FREE_VEND_TAG = "freevend"  # the idTag of the transactions ocpp_free_vend starts
@@ -33,8 +34,10 @@ class Tx:
         self.start_unix = start_unix
         self.tx_id = None  # type: int | None
         self.live = False  # the authorisation hold is lifted: the charger may offer current
+        self.closed = False  # the contactor closed during it (so the history's session is this one's)
         self.stopping = None  # the stop reason, once stopping
         self.stop_ms = 0
+        self.open_ms = -1  # when the contactor was first seen open after the stop
         self.next_sample = 0
         self.profile = None  # RemoteStartTransaction's chargingProfile, installed with the transactionId
 
@@ -482,7 +485,10 @@ class ChargePoint:
         if tx is None or v is None:
             return
         unix = self.clock.now(now)
-        meter = self._meter(v)
+        # The history's session energy on top of the register at the start: the same figure as the session's
+        # (docs/metering.md), also where the session ended a poll before the last energy was counted.
+        sw = v.get("session_wh")
+        meter = tx.meter_start + sw if isinstance(sw, int) and sw >= 0 and tx.closed else self._meter(v)
         payload = {"idTag": tx.id_tag, "meterStop": meter, "reason": tx.stopping}
         ms = self.cfg.measurands("StopTxnSampledData")
         if "Energy.Active.Import.Register" in ms and v.get("total_wh") is not None:
@@ -547,9 +553,13 @@ class ChargePoint:
                     tx.live = True  # the start is on flash (and answered, where the system is there)
                     tx.next_sample = now + self.cfg["MeterValueSampleInterval"] * 1000
             if tx.stopping is not None:
-                if v["contactor"] == "open" or now - tx.stop_ms >= STOP_WAIT_MS:
+                if v["contactor"] == "open" and tx.open_ms < 0:
+                    tx.open_ms = now
+                if (tx.open_ms >= 0 and now - tx.open_ms >= METER_SETTLE_MS) or now - tx.stop_ms >= STOP_WAIT_MS:
                     self._finish(now)
             elif tx.live:
+                if v["contactor"] == "closed":
+                    tx.closed = True  # a session of the history began within this transaction
                 iv = self.cfg["MeterValueSampleInterval"]
                 if iv and now >= tx.next_sample:
                     self._sample(v, self.cfg.measurands("MeterValuesSampledData"), "Sample.Periodic", now)
