@@ -380,7 +380,7 @@ def test_reboot_mid_transaction_sends_its_stop_as_power_loss():
     cs2.run(3000)
     got = [(a, p.get("reason")) for a, p in cs2.calls if a in ("StartTransaction", "StopTransaction", "MeterValues")]
     assert got == [("StartTransaction", None), ("StopTransaction", "PowerLoss")], got
-    assert cs2.sent("StopTransaction")[0]["meterStop"] == 1000  # the last figure on flash
+    assert cs2.sent("StopTransaction")[0]["meterStop"] == 1400  # the lifetime counter as last stored
     remove(qp)
     remove(sp)
 

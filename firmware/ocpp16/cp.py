@@ -84,6 +84,7 @@ class ChargePoint:
         self._finishing = False  # a transaction ended and the vehicle is still plugged in
         self._vended = False  # free vend started a transaction for this plug-in already
         self._v = None  # type: dict | None  # the last snapshot as a dict
+        self._lost = None  # the StopTransaction of a transaction the last boot left open
         self._load()
 
     # ---- flash: the queue and our own store
@@ -107,6 +108,7 @@ class ChargePoint:
             self.q.open = None
             payload = {"idTag": op.get("id_tag", ""), "meterStop": op.get("meter", 0), "reason": "PowerLoss"}
             self.q.add(STOP, payload, op.get("ref", 0), op.get("unix"), op.get("boot", 0), op.get("ms", 0))
+            self._lost = payload  # its meterStop: the lifetime counter as the history stored it, at the first step
         self._limit_to(0)
         if not self.operative:
             self.cmds.run(self.caller, ["disable"])
@@ -526,6 +528,11 @@ class ChargePoint:
             self._limit_to(0)  # whatever went wrong, no current on our account until the next good step
 
     def _step(self, v, now):
+        if self._lost is not None:
+            w = v.get("total_wh")
+            if isinstance(w, int) and w > self._lost["meterStop"]:
+                self._lost["meterStop"] = w
+            self._lost = None
         tx = self.tx
         st = v["state"]
         plugged = st != "A"
