@@ -428,3 +428,52 @@ def test_wss_checks_the_server_certificate(engine, tmp_path):
     assert good[0] == 1 and good[1]["connects"] == 1, good
     assert other_ca[0] == 0 and other_ca[1]["connects"] == 0, other_ca
     assert wrong_name[0] == 0 and wrong_name[1]["connects"] == 0, wrong_name
+
+
+def _free_port():
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_whole_transaction_against_ocpp_rpc_strict(engine):
+    """The same transaction against npm ocpp-rpc in strict mode (a second, independent implementation that
+    also checks formats, date-times included): nothing fails its validation either way."""
+    port = _free_port()
+    pw = "secret-pass-1234"
+
+    async def main():
+        node = await asyncio.create_subprocess_exec("node", "host_tests/csms_ocpp_rpc.js", str(port), pw, cwd=ROOT,
+                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        first = await asyncio.wait_for(node.stdout.readline(), 20)
+        assert b"listening" in first, first
+        cp = await ChargePointUnderTest(engine, url="ws://127.0.0.1:%d/ocpp" % port, password=pw,
+                                        plan=[[3000, "plug"], [70000, "unplug"]], end_ms=75000).start()
+        out, err = await asyncio.wait_for(node.communicate(), 90)
+        trace, summary = await cp.finish()
+        return [json.loads(x) for x in out.decode().splitlines() if x.startswith("{")], err, trace, summary
+
+    box = []
+
+    async def wrap():
+        box.append(await main())
+
+    _run(wrap())
+    lines, err, trace, summary = box[0]
+    assert {"end": True} in lines, (lines[-5:], err.decode()[-2000:])
+    assert [x for x in lines if "invalid" in x or "failed" in x] == []
+    got = [(x["got"], x["params"]) for x in lines if "got" in x]
+    start = [p for m, p in got if m == "StartTransaction"][0]
+    stop = [p for m, p in got if m == "StopTransaction"][0]
+    assert stop["reason"] == "Remote" and stop["transactionId"] == 2001
+    assert stop["meterStop"] - start["meterStart"] == _sessions(trace)[0]["energy_wh"] > 0
+    results = {x["called"]: x["result"] for x in lines if "called" in x}
+    assert results["SetChargingProfile"] == {"status": "Accepted"}
+    assert results["GetCompositeSchedule"]["chargingSchedule"]["chargingSchedulePeriod"] == [
+        {"startPeriod": 0, "limit": 10}]
+    assert len(results["GetConfiguration"]["configurationKey"]) >= 30

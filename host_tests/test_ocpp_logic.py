@@ -277,8 +277,8 @@ def test_remote_start_authorize_start_meter_values_profile_remote_stop():
     assert fc.limit() == 0
     cs.run(1000)
     assert not cs.sent("StopTransaction")  # waits for the contactor to open, to read the meter then
-    fc.v.update(state="B1", contactor="open", power_w=0, total_wh=1620)
-    cs.run(1000)
+    fc.v.update(state="B1", contactor="open", power_w=0, total_wh=1620, session_wh=620)
+    cs.run(3000)  # the meter's next poll after the contactor opened, then the stop
     stop = cs.sent("StopTransaction")
     assert len(stop) == 1 and stop[0]["meterStop"] == 1620 and stop[0]["reason"] == "Remote"
     assert stop[0]["transactionId"] == 101
@@ -313,7 +313,7 @@ def test_free_vend_starts_at_plug_in_and_stops_at_unplug():
     cs.run(1000)
     assert cs.sent("StartTransaction")[0]["idTag"] == "freevend" and fc.limit() is None
     fc.v.update(state="A", total_wh=1200)
-    cs.run(1000)
+    cs.run(3000)
     stop = cs.sent("StopTransaction")
     assert stop[0]["reason"] == "EVDisconnected" and stop[0]["meterStop"] == 1200
     fc.v["state"] = "B1"
@@ -331,7 +331,7 @@ def test_offline_transaction_is_queued_and_delivered_in_order_once():
     fc.v.update(state="C2", contactor="closed")
     cs.run(130000)
     fc.v.update(state="A", contactor="open", total_wh=2000)
-    cs.run(1000)
+    cs.run(3000)
     assert len(cp.q) == 4  # start, 2 meter values, stop
     cp.opened(cs.t)
     cs.run(5000)
@@ -380,7 +380,7 @@ def test_reboot_mid_transaction_sends_its_stop_as_power_loss():
     cs2.run(3000)
     got = [(a, p.get("reason")) for a, p in cs2.calls if a in ("StartTransaction", "StopTransaction", "MeterValues")]
     assert got == [("StartTransaction", None), ("StopTransaction", "PowerLoss")], got
-    assert cs2.sent("StopTransaction")[0]["meterStop"] == 1000  # the last figure on flash
+    assert cs2.sent("StopTransaction")[0]["meterStop"] == 1400  # the lifetime counter as last stored
     remove(qp)
     remove(sp)
 

@@ -15,6 +15,7 @@ from .txq import METER, START, STOP, TxQueue
 RESPONSE_MS = 30000  # a CALL unanswered this long has failed (OCPP leaves it to the implementation)
 START_WAIT_MS = 10000  # after a StartTransaction, wait this long for its answer before energising
 STOP_WAIT_MS = 10000  # the meter is read for StopTransaction once the contactor is open, or after this
+METER_SETTLE_MS = 2000  # ... and has been open this long: the meter task's next poll (1 s) has counted the rest
 BOOT_RETRY_S = 60  # BootNotification again after this when the central system gives no interval
 RESET_WAIT_MS = 2000  # Reset's answer gets this long to leave before the reboot
 FREE_VEND_TAG = "freevend"  # the idTag of the transactions ocpp_free_vend starts
@@ -33,8 +34,10 @@ class Tx:
         self.start_unix = start_unix
         self.tx_id = None  # type: int | None
         self.live = False  # the authorisation hold is lifted: the charger may offer current
+        self.closed = False  # the contactor closed during it (so the history's session is this one's)
         self.stopping = None  # the stop reason, once stopping
         self.stop_ms = 0
+        self.open_ms = -1  # when the contactor was first seen open after the stop
         self.next_sample = 0
         self.profile = None  # RemoteStartTransaction's chargingProfile, installed with the transactionId
 
@@ -81,6 +84,7 @@ class ChargePoint:
         self._finishing = False  # a transaction ended and the vehicle is still plugged in
         self._vended = False  # free vend started a transaction for this plug-in already
         self._v = None  # type: dict | None  # the last snapshot as a dict
+        self._lost = None  # the StopTransaction of a transaction the last boot left open
         self._load()
 
     # ---- flash: the queue and our own store
@@ -104,6 +108,7 @@ class ChargePoint:
             self.q.open = None
             payload = {"idTag": op.get("id_tag", ""), "meterStop": op.get("meter", 0), "reason": "PowerLoss"}
             self.q.add(STOP, payload, op.get("ref", 0), op.get("unix"), op.get("boot", 0), op.get("ms", 0))
+            self._lost = payload  # its meterStop: the lifetime counter as the history stored it, at the first step
         self._limit_to(0)
         if not self.operative:
             self.cmds.run(self.caller, ["disable"])
@@ -482,7 +487,10 @@ class ChargePoint:
         if tx is None or v is None:
             return
         unix = self.clock.now(now)
-        meter = self._meter(v)
+        # The history's session energy on top of the register at the start: the same figure as the session's
+        # (docs/metering.md), also where the session ended a poll before the last energy was counted.
+        sw = v.get("session_wh")
+        meter = tx.meter_start + sw if isinstance(sw, int) and sw >= 0 and tx.closed else self._meter(v)
         payload = {"idTag": tx.id_tag, "meterStop": meter, "reason": tx.stopping}
         ms = self.cfg.measurands("StopTxnSampledData")
         if "Energy.Active.Import.Register" in ms and v.get("total_wh") is not None:
@@ -520,6 +528,11 @@ class ChargePoint:
             self._limit_to(0)  # whatever went wrong, no current on our account until the next good step
 
     def _step(self, v, now):
+        if self._lost is not None:
+            w = v.get("total_wh")
+            if isinstance(w, int) and w > self._lost["meterStop"]:
+                self._lost["meterStop"] = w
+            self._lost = None
         tx = self.tx
         st = v["state"]
         plugged = st != "A"
@@ -547,9 +560,13 @@ class ChargePoint:
                     tx.live = True  # the start is on flash (and answered, where the system is there)
                     tx.next_sample = now + self.cfg["MeterValueSampleInterval"] * 1000
             if tx.stopping is not None:
-                if v["contactor"] == "open" or now - tx.stop_ms >= STOP_WAIT_MS:
+                if v["contactor"] == "open" and tx.open_ms < 0:
+                    tx.open_ms = now
+                if (tx.open_ms >= 0 and now - tx.open_ms >= METER_SETTLE_MS) or now - tx.stop_ms >= STOP_WAIT_MS:
                     self._finish(now)
             elif tx.live:
+                if v["contactor"] == "closed":
+                    tx.closed = True  # a session of the history began within this transaction
                 iv = self.cfg["MeterValueSampleInterval"]
                 if iv and now >= tx.next_sample:
                     self._sample(v, self.cfg.measurands("MeterValuesSampledData"), "Sample.Periodic", now)
