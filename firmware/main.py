@@ -16,10 +16,6 @@ boot.emergency_buf()
 
 import sys  # noqa: E402
 
-TYPE_CHECKING = False  # pyright takes the block below as true; at run time nothing is imported
-if TYPE_CHECKING:
-    from typing import Any
-
 from evse.charger import Charger  # noqa: E402
 from evse.history import History  # noqa: E402
 from evse.iodata import IO, Config  # noqa: E402
@@ -89,7 +85,7 @@ async def _main(app):
     # received byte; housekeeping shows the main program alive (the watchdog) and does the rare flash
     # writes, only while the contactor is open.
     con = SerialConsole(app, app.history, machine.reset)
-    tasks = [asyncio.create_task(con.serve()), asyncio.create_task(con.housekeeping())]  # type: list[Any]
+    tasks = [asyncio.create_task(con.serve()), asyncio.create_task(con.housekeeping())]
     if app.meter is not None:  # the meter's polls and its energy count, never in the control step
         from meter.task import run as meter_task
 
