@@ -30,7 +30,16 @@ class _Board:
     pass
 
 
-def main(path):
+_ST = {}  # what the stages below keep between them
+
+
+def mem():
+    gc.collect()
+    return gc.mem_alloc()
+
+
+def boot(path):
+    """main.start() for the board file at path, and what main.run() adds before its event loop spins."""
     ns = {}
     with open(path) as f:
         exec(f.read(), ns)
@@ -42,32 +51,55 @@ def main(path):
 
     missing = "/nonexistent-evse-bench/x.json"  # no files: boots on defaults, as a fresh board does
     app = fw.start(brd, watchdog=True, settings_path=missing, history_path=missing)
-    # what main.run() adds before its event loop spins: asyncio and the serial console task's object
     import asyncio  # noqa: F401
     from hw.serial_console import SerialConsole
 
-    sc = SerialConsole(app, app.history, lambda: None, write_fn=lambda s: None)
-    gc.collect()
-    after = gc.mem_alloc()
-    sc.open().handle_line("status")  # someone connects and asks: the console is loaded
-    gc.collect()
-    used = gc.mem_alloc()
-    # An SDM630 fitted (issue 11): its driver on the board's meter UART, the energy accountant and the task's
-    # module, as main.start() and main._main() add them when the setting says so.
-    metered = used
-    if _meter:
-        import meter.task  # noqa: F401
-        from meter.account import Energy
-        from meter.build import make
+    _ST["brd"] = brd
+    _ST["fw"] = fw
+    _ST["app"] = app
+    _ST["sc"] = SerialConsole(app, app.history, lambda: None, write_fn=lambda s: None)
 
-        m = make(sys.modules["machine"], brd, "sdm630", 1, 1000, 1, brd.BOARD_MAX_MA * 253 // 1000, app.hw.port)
-        app.fit_meter(m, Energy(m.reading, brd.BOARD_MAX_MA, 1), "sdm630")
-        sc.open().handle_line("status")
-        gc.collect()
-        metered = gc.mem_alloc()
+
+def console():
+    """Someone connects and asks: the console is loaded."""
+    _ST["sc"].open().handle_line("status")
+
+
+def meter():
+    """An SDM630 fitted (issue 11): its driver on the board's meter UART, the energy accountant and the task's
+    module, as main.start() and main._main() add them when the setting says so."""
+    import meter.task  # noqa: F401
+    from meter.account import Energy
+    from meter.build import make
+
+    brd = _ST["brd"]
+    app = _ST["app"]
+    m = make(sys.modules["machine"], brd, "sdm630", 1, 1000, 1, brd.BOARD_MAX_MA * 253 // 1000, app.hw.port)
+    app.fit_meter(m, Energy(m.reading, brd.BOARD_MAX_MA, 1), "sdm630")
+    _ST["sc"].open().handle_line("status")
+
+
+def report(base, after, used, metered):
     print('{"base": %d, "after_boot": %d, "firmware": %d, "with_console": %d, "with_meter": %d, "heap_total": %d, '
           '"image": %d, "from": "%s"}' % (base, after, after - base, used - base, metered - base,
-                                         gc.mem_alloc() + gc.mem_free(), len(_img) if _img else 0, fw.__file__))
+                                         gc.mem_alloc() + gc.mem_free(), len(_img) if _img else 0,
+                                         _ST["fw"].__file__))
 
 
-main(_args[0])
+def main(path):
+    boot(path)
+    after = mem()
+    console()
+    used = mem()
+    metered = used
+    if _meter:
+        meter()
+        metered = mem()
+    report(base, after, used, metered)
+
+
+# The webassembly port's gc.collect() frees nothing inside the runPython call that made the garbage (checked:
+# a loop making lists grows the heap by what it made; the next call's collect gives it all back), so
+# tools/wasm/bootram.mjs sets STAGED and runs each stage above and each mem() in a call of its own.
+if not globals().get("STAGED"):
+    main(_args[0])

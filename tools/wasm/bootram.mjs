@@ -25,9 +25,29 @@ copyTree(mp, path.join(tree, "firmware"), "/fw", (n) => n.endsWith(".mpy"));
 copyTree(mp, path.join(ROOT, "tools", "perf", "stub"), "/stub", (n) => n.endsWith(".py"));
 mp.FS.writeFile("/board.py", fs.readFileSync(boardFile));
 mp.FS.writeFile("/mp_boot_ram.py", fs.readFileSync(script || path.join(ROOT, "tools", "perf", "mp_boot_ram.py")));
-mp.runPython(`
+if (script) {  // another script (mp_net_boot_ram.py): run whole, in one call (its peak is an upper bound)
+  mp.runPython(`
 import sys
 sys.path[:0] = ["/stub", "/fw"]
 exec(open("/mp_boot_ram.py").read(), {"__name__": "__main__", "BOOT_ARGS": ["/board.py", "--meter"]})
 `);
+} else {
+  // mp_boot_ram.py in stages, each figure taken in a call of its own: this port's gc.collect() frees
+  // nothing inside the runPython call that made the garbage (the next call's collect does).
+  mp.runPython(`
+import sys
+sys.path[:0] = ["/stub", "/fw"]
+STAGED = True
+BOOT_ARGS = ["/board.py", "--meter"]
+exec(open("/mp_boot_ram.py").read())
+`);
+  mp.runPython("F = [mem()]");
+  mp.runPython("boot(_args[0])");
+  mp.runPython("F.append(mem())");
+  mp.runPython("console()");
+  mp.runPython("F.append(mem())");
+  mp.runPython("meter()");
+  mp.runPython("F.append(mem())");
+  mp.runPython("report(F[0], F[1], F[2], F[3])");
+}
 process.stdout.write(out.trim().split("\n").pop() + "\n");
