@@ -100,7 +100,16 @@ class _Aio:
         return _Sleep(ms)
 
 
-def main(path):
+_ST = {}  # what the stages below keep between them
+
+
+def mem():
+    gc.collect()
+    return gc.mem_alloc() - base
+
+
+def boot(path):
+    """main.start() on the board file at path, what main.run() adds, and the console in use."""
     ns = {}
     with open(path) as f:
         exec(f.read(), ns)
@@ -118,8 +127,13 @@ def main(path):
     sc = SerialConsole(app, app.history, lambda: None, write_fn=lambda s: None)
     con = sc.open()
     con.handle_line("status")  # the console in use
-    gc.collect()
-    with_console = gc.mem_alloc() - base
+    _ST["app"] = app
+    _ST["con"] = con
+
+
+def connect():
+    """The network of the settings, on the in-memory broker: its client and bridge as coroutines."""
+    app = _ST["app"]
     v = app.settings.values
     v["mqtt_host"] = "192.168.1.10"
     v["mqtt_prefix"] = "evse/ram"
@@ -143,36 +157,63 @@ def main(path):
                              select=_Board)
     c._opener = _Opener()
     c.opener = c._opener
+    _ST.update(link=link, clock=clock, cmd=cmd, c=c, b=b, tasks=[[c.run(), 0], [b.run(), 0]])
+
+
+def step():
+    """One step of whichever coroutine is due; False once 10 virtual seconds have run."""
     saved = sys.modules.get("asyncio")
     sys.modules["asyncio"] = _Aio  # what net/aio.py finds: a virtual-time sleep
-    tasks = [[c.run(), 0], [b.run(), 0]]
-    peak = 0
     try:
-        while True:
-            tasks.sort(key=lambda x: x[1])
-            t = tasks[0]
-            if t[1] > 10000:
-                break
-            clock.t = t[1]
-            t[1] = clock.t + t[0].send(None).ms
-            if clock.t == 5000 and not link.inbox:
-                link.inbox.extend(b"\x30\x18\x00\x14evse/ram/set/max_cur" + b"10")  # (a wrong topic: error)
-            gc.collect()
-            m = gc.mem_alloc() - base
-            if m > peak:
-                peak = m
+        tasks = _ST["tasks"]
+        clock = _ST["clock"]
+        link = _ST["link"]
+        tasks.sort(key=lambda x: x[1])
+        t = tasks[0]
+        if t[1] > 10000:
+            return False
+        clock.t = t[1]
+        t[1] = clock.t + t[0].send(None).ms
+        if clock.t == 5000 and not link.inbox:
+            link.inbox.extend(b"\x30\x18\x00\x14evse/ram/set/max_cur" + b"10")  # (a wrong topic: error)
+        return True
     finally:
         sys.modules["asyncio"] = saved
-    cmd.net = lambda: c.pairs() + b.pairs()
+
+
+def finish():
+    c = _ST["c"]
+    b = _ST["b"]
+    _ST["cmd"].net = lambda: c.pairs() + b.pairs()
+    con = _ST["con"]
     con.handle_line("net")
     con.handle_line("status long")
-    gc.collect()
-    m = gc.mem_alloc() - base
+
+
+def report(with_console, peak, m):
+    c = _ST["c"]
+    print('{"with_console": %d, "peak_with_mqtt": %d, "after_mqtt": %d, "connects": %d, "published": %d, '
+          '"broker_got": %d, "heap_total": %d}' % (with_console, peak, m, c.connects, _ST["b"].published,
+                                                   _ST["link"].pubs, gc.mem_alloc() + gc.mem_free()))
+
+
+def main(path):
+    boot(path)
+    with_console = mem()
+    connect()
+    peak = 0
+    while step():
+        m = mem()
+        if m > peak:
+            peak = m
+    finish()
+    m = mem()
     if m > peak:
         peak = m
-    print('{"with_console": %d, "peak_with_mqtt": %d, "after_mqtt": %d, "connects": %d, "published": %d, '
-          '"broker_got": %d, "heap_total": %d}' % (with_console, peak, m, c.connects, b.published, link.pubs,
-                                                   gc.mem_alloc() + gc.mem_free()))
+    report(with_console, peak, m)
 
 
-main(_args[0])
+# The webassembly port frees garbage only in a later runPython call than the one that made it (see
+# mp_boot_ram.py): tools/wasm/bootram.mjs sets STAGED and runs each stage, each step and each mem() apart.
+if not globals().get("STAGED"):
+    main(_args[0])

@@ -25,12 +25,26 @@ copyTree(mp, path.join(tree, "firmware"), "/fw", (n) => n.endsWith(".mpy"));
 copyTree(mp, path.join(ROOT, "tools", "perf", "stub"), "/stub", (n) => n.endsWith(".py"));
 mp.FS.writeFile("/board.py", fs.readFileSync(boardFile));
 mp.FS.writeFile("/mp_boot_ram.py", fs.readFileSync(script || path.join(ROOT, "tools", "perf", "mp_boot_ram.py")));
-if (script) {  // another script (mp_net_boot_ram.py): run whole, in one call (its peak is an upper bound)
+if (script) {  // mp_net_boot_ram.py: boot, console, MQTT connected; every figure taken in a call of its own
   mp.runPython(`
 import sys
 sys.path[:0] = ["/stub", "/fw"]
-exec(open("/mp_boot_ram.py").read(), {"__name__": "__main__", "BOOT_ARGS": ["/board.py", "--meter"]})
+STAGED = True
+BOOT_ARGS = ["/board.py"]
+exec(open("/mp_boot_ram.py").read())
 `);
+  mp.runPython("boot(_args[0])");
+  mp.runPython("W = mem()");
+  mp.runPython("connect()");
+  mp.runPython("P = mem()");
+  for (;;) {
+    mp.runPython("more = step()");
+    if (!mp.globals.get("more")) break;
+    mp.runPython("P = max(P, mem())");
+  }
+  mp.runPython("finish()");
+  mp.runPython("A = mem()");
+  mp.runPython("report(W, max(P, A), A)");
 } else {
   // mp_boot_ram.py in stages, each figure taken in a call of its own: this port's gc.collect() frees
   // nothing inside the runPython call that made the garbage (the next call's collect does).
