@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 HA_PYTHON ?= python3.11
 HA_VENV := build/ha-venv
 HA_STAMP := $(HA_VENV)/.installed-stamp
+NODE_STAMP := node_modules/.installed-stamp  # (set before the rules that need it: prerequisites expand at once)
 
 .PHONY: venv
 venv: $(STAMP)
@@ -27,7 +28,7 @@ sim: $(STAMP)  ## a demo charging session on the virtual bench, as a readable ti
 .PHONY: test test-cpython test-micropython
 test: test-cpython test-micropython test-boards  ## every test, on CPython and on MicroPython
 
-test-cpython: $(STAMP) $(HA_STAMP) mosquitto
+test-cpython: $(STAMP) $(HA_STAMP) mosquitto $(NODE_STAMP)  # (node: the second OCPP central system)
 	$(PY) -m pytest -q host_tests
 
 # ---- Network peers (issue 12): Debian's mosquitto, and Home Assistant's own discovery schemas ---------------
@@ -57,7 +58,6 @@ test-micropython: $(STAMP)
 # ---- Boards (issue 3): compile, type-check, allocation proofs on webassembly, deploy, virtual board --------
 BOARD ?= pico
 PORT ?=
-NODE_STAMP := node_modules/.installed-stamp
 STUBS_STAMP := build/stubs/.installed-stamp
 STUBS_RP2 := micropython-rp2-rpi-pico-stubs==1.29.0.post1
 STUBS_ESP32 := micropython-esp32-stubs==1.29.0.post1

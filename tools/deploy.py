@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from tools.fwbuild import ROOT, build
+from tools.fwbuild import PACKAGES, ROOT, build
 
 _PREPARE = (
     "import os\n"
@@ -21,11 +21,8 @@ _PREPARE = (
     "        os.mkdir(d)\n"
     "    except OSError:\n"
     "        pass\n"
-    "_rm('evse')\n"
-    "_rm('hw')\n"
-    "_rm('meter')\n"
-    "_rm('net')\n"
 )
+_PREPARE += "".join("_rm('%s')\n" % d for d in PACKAGES)
 
 
 def _mpremote():

@@ -27,11 +27,13 @@ def board_port(board):
     return ns["PORT"]
 
 
+PACKAGES = ("evse", "hw", "meter", "net", "ocpp16")  # the firmware's packages: folders on the board (deploy)
+
 def sources(port=None):
     """(source path, path on the board without extension) for every firmware module; port=None: all."""
     out = []
     fw = os.path.join(ROOT, "firmware")
-    for pkg in ("evse", "hw", "meter", "net", "ocpp16"):
+    for pkg in PACKAGES:
         for n in sorted(os.listdir(os.path.join(fw, pkg))):
             if not n.endswith(".py"):
                 continue

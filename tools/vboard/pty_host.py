@@ -54,10 +54,10 @@ def _args(argv):
 def install_firmware(board, flash):
     """Put the repo's firmware for board onto the flash folder, as `make deploy` would: the same build,
     the old evse/, hw/, meter/ and net/ removed first, settings.json and history.json kept. Returns the file count."""
-    from tools.fwbuild import build
+    from tools.fwbuild import PACKAGES, build
 
     files = build(board)
-    for d in ("evse", "hw", "meter", "net"):
+    for d in PACKAGES:
         shutil.rmtree(os.path.join(flash, d), ignore_errors=True)
     out = os.path.join(ROOT, "build", board)
     for name, _size in files:
