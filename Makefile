@@ -7,7 +7,8 @@ STAMP := $(VENV)/.installed-stamp
 HA_PYTHON ?= python3.11
 HA_VENV := build/ha-venv
 HA_STAMP := $(HA_VENV)/.installed-stamp
-NODE_STAMP := node_modules/.installed-stamp  # (set before the rules that need it: prerequisites expand at once)
+# (set before the rules that need it: prerequisites expand at once)
+NODE_STAMP := node_modules/.installed-stamp
 
 .PHONY: venv
 venv: $(STAMP)
