@@ -24,6 +24,7 @@ _PREPARE = (
     "_rm('evse')\n"
     "_rm('hw')\n"
     "_rm('meter')\n"
+    "_rm('ocpp16')\n"
 )
 
 

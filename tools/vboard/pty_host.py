@@ -53,11 +53,11 @@ def _args(argv):
 
 def install_firmware(board, flash):
     """Put the repo's firmware for board onto the flash folder, as `make deploy` would: the same build,
-    the old evse/, hw/ and meter/ removed first, settings.json and history.json kept. Returns the file count."""
+    the old evse/, hw/, meter/ and ocpp16/ removed first, settings.json and history.json kept. Returns the file count."""
     from tools.fwbuild import build
 
     files = build(board)
-    for d in ("evse", "hw", "meter"):
+    for d in ("evse", "hw", "meter", "ocpp16"):
         shutil.rmtree(os.path.join(flash, d), ignore_errors=True)
     out = os.path.join(ROOT, "build", board)
     for name, _size in files:
