@@ -25,10 +25,10 @@ EV_REACTS_MS = 500  # the vehicle follows the pilot this much later (J1772 gives
 
 
 def _wall_ms():
-    t = getattr(time, "ticks_ms", None)
-    if t is not None:
-        return t()
-    return int(time.monotonic() * 1000)
+    # CPython: monotonic (the virtual board's tests give CPython's time a ticks_ms of virtual time, for good)
+    if sys.implementation.name != "micropython":
+        return int(time.monotonic() * 1000)
+    return time.ticks_ms()
 
 
 class Rig:

@@ -67,16 +67,18 @@ def mask(data, key):
     return b
 
 
+def head(op, n):
+    """A masked client frame's first bytes for n payload bytes (RFC 6455 5.2), FIN set; the key follows."""
+    if n < 126:
+        return bytes((0x80 | op, 0x80 | n))
+    if n < 65536:
+        return bytes((0x80 | op, 0xFE, n >> 8, n & 0xFF))
+    return bytes((0x80 | op, 0xFF, 0, 0, 0, 0, n >> 24 & 0xFF, n >> 16 & 0xFF, n >> 8 & 0xFF, n & 0xFF))
+
+
 def frame(op, payload, key):
     """A masked client frame (RFC 6455 5.2), FIN set."""
-    n = len(payload)
-    if n < 126:
-        head = bytes((0x80 | op, 0x80 | n))
-    elif n < 65536:
-        head = bytes((0x80 | op, 0xFE, n >> 8, n & 0xFF))
-    else:
-        head = bytes((0x80 | op, 0xFF, 0, 0, 0, 0, n >> 24 & 0xFF, n >> 16 & 0xFF, n >> 8 & 0xFF, n & 0xFF))
-    return head + bytes(key) + bytes(mask(payload, key))
+    return head(op, len(payload)) + bytes(key) + bytes(mask(payload, key))
 
 
 def accept_for(key):

@@ -53,7 +53,7 @@ def _args(argv):
 
 def install_firmware(board, flash):
     """Put the repo's firmware for board onto the flash folder, as `make deploy` would: the same build,
-    the old evse/, hw/, meter/ and net/ removed first, settings.json and history.json kept. Returns the file count."""
+    the old evse/, hw/, meter/, net/ and ocpp16/ removed first, settings.json and history.json kept. Returns the file count."""
     from tools.fwbuild import PACKAGES, build
 
     files = build(board)
