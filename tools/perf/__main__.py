@@ -111,6 +111,19 @@ def instructions_per_poll(kind):
     return (c[1] - c[0]) // n
 
 
+def instructions_per_ocpp_step():
+    """x86-64 instructions per one-second step of the OCPP charge point (tools/perf/mp_ocpp_cpu.py)."""
+    env = dict(os.environ, MICROPYPATH=os.pathsep.join([".frozen", os.path.join(ROOT, "tools", "perf", "stub"),
+                                                        os.path.join(ROOT, "firmware")]))
+    script = os.path.join(ROOT, "tools", "perf", "mp_ocpp_cpu.py")
+    brd = os.path.join(ROOT, "boards", "pico.py")
+    n = 15
+    c = [_callgrind([script, brd, str(k)], env, "4M") for k in (0, n)]
+    if None in c:
+        return None
+    return (c[1] - c[0]) // n
+
+
 def meter_figures():
     """{kind: instructions per poll} for each meter the firmware drives."""
     return dict((k, instructions_per_poll(k)) for k in ("sdm120", "sdm630", "abb_b23", "s0"))
@@ -252,6 +265,12 @@ def render(p, ipt, flash, speed, react, bf, vb, stp):
             w("| meter task, one poll of %s, RP2040 (estimate) | about %.0f µs a poll, once a second = %.2f %% of the CPU "
               "| | | %d x86-64 instructions a poll (callgrind, tools/perf/mp_meter.py: driver, plausibility, publish, "
               "energy count), outside the control step |" % (kind, us, us / 1e4, n))
+    n = vb.get("ocpp_step")
+    if n:
+        us = n * CYCLES_PER_X86_INSN / RP2040_HZ * 1e6
+        w("| OCPP task, one step of the charge point (once a second), RP2040 (estimate) | about %.0f µs = %.2f %% of the "
+          "CPU | | | %d x86-64 instructions a step (callgrind, tools/perf/mp_ocpp_cpu.py: snapshot, timers, a CALL "
+          "and its answer parsed), outside the control step |" % (us, us / 1e4, n))
     isr_s, steps_s, guard_s = vb["rates"]
     share = isr_s * RP2_EDGE_ISR_US / 1e4
     w("| pilot-edge ISR load while charging | %.0f calls/s (virtual board) x %.1f µs (rp2 port, measured) = %.1f %% "
@@ -278,6 +297,15 @@ def render(p, ipt, flash, speed, react, bf, vb, stp):
         w("| RAM with MQTT connected and the console in use, pico, unix port (64-bit): `.mpy` files | peak %.1f KB "
           "(%.1f KB before MQTT, %.1f KB after) | | | the same run |"
           % (nu["peak_with_mqtt"] / 1024.0, nu["with_console"] / 1024.0, nu["after_mqtt"] / 1024.0))
+    ou, ow = vb.get("ocpp_ram") or (None, None)
+    for name, r in (("32-bit webassembly port", ow), ("unix port (64-bit)", ou)):
+        if r is not None:
+            w("| RAM with MQTT and OCPP both connected and the console in use, pico, %s: `.mpy` files | peak %.1f KB "
+              "(%.1f KB after) | %s | %s | the MQTT run, then a charge point on the same command layer 20 s against "
+              "an in-memory central system (BootNotification accepted: %s, statuses, a Heartbeat, GetConfiguration) |"
+              % (name, r["peak_with_mqtt"] / 1024.0, r["after_mqtt"] / 1024.0,
+                 "96 KB" if r is ow else "", _ok(r["peak_with_mqtt"], NET_RAM_BUDGET) if r is ow else "",
+                 "yes" if r.get("ocpp_accepted") else "no"))
     w("| RAM on the rp2 port, measured (issue 9, before it) | `.mpy` on a filesystem: %.1f KB after start(), %.1f KB "
       "with asyncio and the console task, %.1f KB with the console in use; frozen: %.1f / %.1f / %.1f KB | 40 KB | "
       "reference | the unix port overstates it about 1.7x |" % (RP2_RAM[0] + RP2_RAM[1]))
@@ -433,9 +461,12 @@ def main(argv):
     vb = {"reactions": [("C -> B (EV stops)", reactions.vboard_c_to("B")),
                         ("unplug (C -> A)", reactions.vboard_c_to("A"))],
           "rates": reactions.vboard_isr_rate(),
-          "wasm_ram": board_figures.wasm_boot_ram(tree), "net_ram": board_figures.net_ram(tree)}
+          "wasm_ram": board_figures.wasm_boot_ram(tree), "net_ram": board_figures.net_ram(tree),
+          "ocpp_ram": board_figures.net_ram(tree, ocpp=True)}
     print("bench: meter task, instructions per poll (callgrind) ...", flush=True)
     vb["meter"] = meter_figures()
+    print("bench: OCPP charge point, instructions per step (callgrind) ...", flush=True)
+    vb["ocpp_step"] = instructions_per_ocpp_step()
     text = render(p, ipt, flash, speed, react, bf, vb, stp)
     with open(out, "w") as f:
         f.write(text)

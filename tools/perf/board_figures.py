@@ -123,16 +123,18 @@ def wasm_boot_ram(tree):
     return res
 
 
-def net_ram(tree, board="pico"):
+def net_ram(tree, board="pico", ocpp=False):
     """Issue 12's budget: the whole firmware with MQTT connected (an in-memory broker) and the console in use,
     from .mpy: (unix JSON, 32-bit webassembly JSON or None). tools/perf/mp_net_boot_ram.py."""
     brd = os.path.join(ROOT, "boards", board + ".py")
     unix = json_line(micropython([STUB, os.path.join(tree, "firmware")],
-                                 [os.path.join(ROOT, "tools/perf/mp_net_boot_ram.py"), brd], "320K"), "MQTT RAM")
+                                 [os.path.join(ROOT, "tools/perf/mp_net_boot_ram.py"), brd]
+                                 + (["--ocpp"] if ocpp else []), "400K"), "MQTT RAM")
     wasm = None
     mjs = os.path.join(ROOT, "tools", "wasm", "bootram.mjs")
     if shutil.which("node") and os.path.isdir(os.path.join(ROOT, "node_modules")):
-        p = subprocess.run(["node", mjs, tree, brd, os.path.join(ROOT, "tools", "perf", "mp_net_boot_ram.py")],
+        p = subprocess.run(["node", mjs, tree, brd, os.path.join(ROOT, "tools", "perf", "mp_net_boot_ram.py")]
+                           + (["--ocpp"] if ocpp else []),
                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
         wasm = json_line(p, "webassembly MQTT RAM")
     return unix, wasm

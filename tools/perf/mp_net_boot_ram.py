@@ -160,6 +160,46 @@ def connect():
     _ST.update(link=link, clock=clock, cmd=cmd, c=c, b=b, tasks=[[c.run(), 0], [b.run(), 0]])
 
 
+def ocpp():
+    """Issue 13: an OCPP charge point on the same command layer (ocpp_url set), its central system answered in
+    memory: BootNotification accepted, StatusNotifications, a Heartbeat, then a GetConfiguration of every key."""
+    from ocpp16.cp import ChargePoint
+
+    app = _ST["app"]
+    cp = ChargePoint(_ST["cmd"], boot=app.history.boot, free_vend=True, queue_path=None, store_path=None,
+                     phases=1)
+    cp.opened(0)
+    _ST["cp"] = cp
+    _ST["cp_t"] = 0
+
+
+def ocpp_step():
+    """A second of the charge point, its CALLs answered; False after 20 s."""
+    import json
+
+    cp = _ST["cp"]
+    t = _ST["cp_t"] = _ST["cp_t"] + 1000
+    if t > 20000:
+        return False
+    cp.step(t)
+    for text in cp.take():
+        m = json.loads(text)
+        if m[0] != 2:
+            continue
+        a = m[2]
+        if a == "BootNotification":
+            p = {"status": "Accepted", "currentTime": "2026-12-01T12:00:00Z", "interval": 300}
+        elif a == "Heartbeat":
+            p = {"currentTime": "2026-12-01T12:00:10Z"}
+        else:
+            p = {}
+        cp.received(json.dumps([3, m[1], p]), t)
+    if t == 10000:
+        cp.received('[2, "cs1", "GetConfiguration", {}]', t)
+        cp.take()
+    return True
+
+
 def step():
     """One step of whichever coroutine is due; False once 10 virtual seconds have run."""
     saved = sys.modules.get("asyncio")
@@ -193,8 +233,9 @@ def finish():
 def report(with_console, peak, m):
     c = _ST["c"]
     print('{"with_console": %d, "peak_with_mqtt": %d, "after_mqtt": %d, "connects": %d, "published": %d, '
-          '"broker_got": %d, "heap_total": %d}' % (with_console, peak, m, c.connects, _ST["b"].published,
-                                                   _ST["link"].pubs, gc.mem_alloc() + gc.mem_free()))
+          '"broker_got": %d, "heap_total": %d, "ocpp_accepted": %s}' % (
+              with_console, peak, m, c.connects, _ST["b"].published, _ST["link"].pubs, gc.mem_alloc() + gc.mem_free(),
+              "null" if "cp" not in _ST else "true" if _ST["cp"].accepted else "false"))
 
 
 def main(path):
@@ -210,6 +251,13 @@ def main(path):
     m = mem()
     if m > peak:
         peak = m
+    if "--ocpp" in _args:
+        ocpp()
+        while ocpp_step():
+            m = mem()
+            if m > peak:
+                peak = m
+        m = mem()
     report(with_console, peak, m)
 
 

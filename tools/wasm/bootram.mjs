@@ -7,7 +7,7 @@ import path from "node:path";
 import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..", "..");
-const [tree, boardFile, script] = process.argv.slice(2);
+const [tree, boardFile, script, flag] = process.argv.slice(2);  // flag "--ocpp": an OCPP charge point too
 const HEAP = 192 * 1024;  // as the unix figure: a 192K heap
 
 function copyTree(mp, src, dst, keep) {
@@ -44,6 +44,16 @@ exec(open("/mp_boot_ram.py").read())
   }
   mp.runPython("finish()");
   mp.runPython("A = mem()");
+  if (flag === "--ocpp") {
+    mp.runPython("ocpp()");
+    mp.runPython("P = max(P, mem())");
+    for (;;) {
+      mp.runPython("more = ocpp_step()");
+      if (!mp.globals.get("more")) break;
+      mp.runPython("P = max(P, mem())");
+    }
+    mp.runPython("A = mem()");
+  }
   mp.runPython("report(W, max(P, A), A)");
 } else {
   // mp_boot_ram.py in stages, each figure taken in a call of its own: this port's gc.collect() frees
