@@ -133,6 +133,7 @@ def _ocpp(app, con):
                      store_path="ocpp.json", phases=v["phases"])
     app.settings.warnings.extend(cp.warnings)
     app.ocpp = cp  # the console's view of it (state(): connection and queue length)
+    cmds.ocpp = cp  # the console's `net` line shows it
     return Link(cp, url, v["ocpp_id"], v["ocpp_password"], h.uptime_ms, ctx)
 
 

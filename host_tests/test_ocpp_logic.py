@@ -486,3 +486,21 @@ def test_a_flood_of_triggers_is_bounded():
     cs.silent = True
     got = [cs.call("TriggerMessage", {"requestedMessage": "Heartbeat"})[1]["status"] for _ in range(50)]
     assert got.count("Accepted") <= 8 and got[-1] == "Rejected" and len(cp._calls) <= 8
+
+
+def test_the_console_net_line_shows_the_ocpp_connection_and_its_queue():
+    """Issue 13: console `net` shows the OCPP connection and the queue length (with or without MQTT)."""
+    from evse import iodata
+    from evse.commands import Caller, Commands
+    from evse.settings import Settings
+    from host_tests.fakes import FakeCharger
+
+    st = Settings(path=None)
+    st.preset({})
+    cmds = Commands(FakeCharger(iodata.Config(), iodata.IO()), st, None, lambda: 0)
+    cp = ChargePoint(FakeCommands())
+    cmds.ocpp = cp
+    r = cmds.run(Caller("console"), ["net"])
+    pairs = dict(r.pairs)
+    assert r.ok and pairs["ocpp"] == "offline" and pairs["ocpp_queue"] == 0 and pairs["mqtt"] == "none", r.pairs
+    assert "ocpp=offline" in r.text and "ocpp_queue=0" in r.text, r.text

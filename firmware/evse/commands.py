@@ -115,6 +115,7 @@ class Commands:
         self.meter_kind = "none"  # the meter fitted (setting meter, as built at boot) and its Reading: fit_meter()
         self.reading = None
         self.net = None  # type: Any  # the network's status: a function giving (key, value) pairs (net/task.py)
+        self.ocpp = None  # type: Any  # the OCPP charge point (ocpp16/cp.py): its state() joins the net line
         self.service = False  # `service` given: Ctrl-C may stop the firmware into the REPL until reboot
         self._cal = {}  # calibration point -> raw pilot mV read there
 
@@ -551,10 +552,13 @@ class Commands:
 
     def _c_net(self, caller, args):
         _no_args(args, "net")
-        if self.net is None:
+        cp = self.ocpp
+        if self.net is None and cp is None:
             return Result(True, 0, "wifi=none mqtt=none (no network on this board, or no wifi_ssid)",
                           [("wifi", "none"), ("mqtt", "none")])
-        p = self.net()
+        p = self.net() if self.net is not None else [("wifi", "none"), ("mqtt", "none")]
+        if cp is not None:
+            p = p + cp.state()  # the OCPP connection, its queue length, the open transaction
         words = []
         for k, v in p:
             words.append("%s=%s" % (k, "-" if v is None else v))
