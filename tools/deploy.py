@@ -25,6 +25,9 @@ _PREPARE = (
     "_rm('hw')\n"
     "_rm('meter')\n"
     "_rm('net')\n"
+    "_rm('ocpp16')\n"
+    "_rm('web')\n"  # issue 14: the page's files and the server
+    "_rm('microdot')\n"  # PyPI microdot, compiled by tools/fwbuild.py
 )
 
 
