@@ -138,11 +138,18 @@ def check():
 
 
 def main(argv):
+    if len(argv) == 2 and argv[0] == "--lib":  # the libraries' source for the MicroPython unix port's tests
+        d = os.path.join(argv[1], "microdot")
+        os.makedirs(d, exist_ok=True)
+        for src, mod in library_sources():
+            shutil.copy(src, os.path.join(argv[1], mod + ".py"))
+        print("%s: microdot %s" % (d, " ".join(MICRODOT_FILES)))
+        return 0
     if argv == ["--check"]:
         check()
         return 0
     if len(argv) != 1 or argv[0].startswith("-"):
-        sys.stderr.write("usage: python -m tools.fwbuild BOARD | --check\n")
+        sys.stderr.write("usage: python -m tools.fwbuild BOARD | --check | --lib DIR\n")
         return 2
     files = build(argv[0])
     print("build/%s: %d files, %d bytes (.mpy %d)" % (argv[0], len(files), sum(s for _, s in files),
