@@ -225,5 +225,6 @@ def test_events_follow_a_session_a_b_c_at_most_1_s_behind_in_virtual_time():
         t_c2 = [r["t_ms"] for r in rows if r["event"] == "state" and r["state"] == "C2"][0]
         first = [s["t_ms"] for s in seen if s["state"] == "C2"][0]
         assert 0 <= first - t_c2 <= 1000, (t_c2, first)
+        assert seen[0]["session_s"] is None and seen[-1]["session_s"] is not None
 
     run(body, wr)

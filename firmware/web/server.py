@@ -163,6 +163,12 @@ class Web(Microdot):
     def status(self):
         d = as_dict(self.commands.snapshot())
         d["t_ms"] = self.clock()
+        d["session_s"] = None  # how long the session in progress has run (the history's open session)
+        h = self.commands.history
+        if h is not None and d["session"]:
+            rows = h.session_rows()
+            if rows and rows[0][6] == -1:
+                d["session_s"] = (rows[0][2] - rows[0][1]) // 1000
         return d
 
     async def _page(self, req):
