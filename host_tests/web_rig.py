@@ -82,8 +82,8 @@ class WebRig:
 
     async def stop(self):
         self.web.shutdown()
-        for _ in range(100):
-            if self.task.done():
+        for _ in range(200):  # every connection's handler ended too: nothing left in the loop
+            if self.task.done() and self.web.open == 0:
                 break
             await asyncio.sleep(0.01)
 

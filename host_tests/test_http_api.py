@@ -1,5 +1,8 @@
+# (Named to run before test_vboard_*: under tools/mptest.py on MicroPython the virtual board leaves its fake
+# time, select and asyncio in sys.modules for the rest of the process, and real sockets never wake there.)
 # The web side's JSON API (docs/web.md) against the charger core on the scenario bench, over 127.0.0.1,
 # on CPython and the MicroPython unix port (tools/mptest.py). Timing only in virtual time.
+# not on webassembly: the webassembly port has no sockets
 from evse import errcodes, pinhash
 from host_tests.core_rig import charging_events
 from host_tests.web_rig import PASSWORD, WebRig, run
