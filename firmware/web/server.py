@@ -5,7 +5,7 @@
 import asyncio
 import json
 
-from microdot import Microdot, Request, Response
+from microdot import Microdot, Request, Response  # pyright: ignore[reportMissingImports] -- PyPI, in the image
 
 from evse import errcodes, jsonfmt
 from evse.commands import Caller
@@ -32,8 +32,9 @@ Request.max_readline = 512
 
 def _within(coro, ms):
     """coro, cancelled after ms (asyncio.TimeoutError)."""
-    if hasattr(asyncio, "wait_for_ms"):  # MicroPython
-        return asyncio.wait_for_ms(coro, ms)
+    w = getattr(asyncio, "wait_for_ms", None)  # MicroPython's
+    if w is not None:
+        return w(coro, ms)
     return asyncio.wait_for(coro, ms / 1000)
 
 
@@ -235,7 +236,7 @@ class Web(Microdot):
         if isinstance(obj, Response):
             return obj
         ok, code, text, s = self.auth.login(obj.get("password"), self.clock())
-        if not ok:
+        if not ok or s is None:
             return error(_STATUS.get(code, 400), code, text)
         cookie = "%s=%s; Path=/; Max-Age=%d; HttpOnly; SameSite=Strict" % (_COOKIE, s[0], SESSION_MS // 1000)
         return answer({"ok": True, "csrf": s[1], "expires_s": SESSION_MS // 1000}, 200, {"Set-Cookie": cookie})
@@ -332,7 +333,7 @@ class _Events:
 def start(commands, clock_ms, port, host="0.0.0.0", static_dir="web"):
     """The server's coroutine for main._main: never returns; an error starting it is a warning."""
     try:
-        sleep_ms = asyncio.sleep_ms if hasattr(asyncio, "sleep_ms") else _sleep_ms
+        sleep_ms = getattr(asyncio, "sleep_ms", _sleep_ms)
         web = Web(commands, clock_ms, sleep_ms, static_dir)
         commands.web = web
         return _serve(web, host, port, commands.settings.warnings)
