@@ -19,7 +19,7 @@ $(STAMP): requirements.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $@
 
-MPY_ENV := MICROPYPATH=.frozen:.:firmware  # .frozen first: it holds the built-in asyncio
+MPY_ENV := MICROPYPATH=.frozen:.:firmware:build/mpylib  # .frozen first: it holds the built-in asyncio
 SCENARIO ?= scenarios/plain_session.json
 
 .PHONY: sim
@@ -29,7 +29,7 @@ sim: $(STAMP)  ## a demo charging session on the virtual bench, as a readable ti
 .PHONY: test test-cpython test-micropython
 test: test-cpython test-micropython test-boards  ## every test, on CPython and on MicroPython
 
-test-cpython: $(STAMP) $(HA_STAMP) mosquitto $(NODE_STAMP)  # (node: the second OCPP central system)
+test-cpython: $(STAMP) $(HA_STAMP) mosquitto chromium $(NODE_STAMP)  # (node: the second OCPP central system)
 	$(PY) -m pytest -q host_tests
 
 # ---- Network peers (issue 12): Debian's mosquitto, and Home Assistant's own discovery schemas ---------------
@@ -43,6 +43,21 @@ mosquitto:  ## Debian's MQTT broker for the peer tests (tests start it on 127.0.
 		  $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -q mosquitto >/dev/null; }; }
 	@command -v mosquitto_passwd >/dev/null || { echo "mosquitto_passwd missing"; exit 1; }
 
+# ---- The web page (issue 14): microdot for the unix port, Debian's chromium for the browser test ------------
+.PHONY: mpylib chromium web
+mpylib: $(STAMP)  ## the installed microdot's files in build/mpylib/, where the MicroPython unix port finds them
+	$(PY) -m tools.fwbuild --lib build/mpylib
+
+chromium:  ## Debian's chromium and chromium-driver for the browser test (headless, 127.0.0.1 only)
+	@command -v chromedriver >/dev/null || { \
+		command -v apt-get >/dev/null || { echo "chromedriver not found and no apt-get: install Debian's chromium-driver"; exit 1; }; \
+		$(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -q chromium chromium-driver >/dev/null || \
+		{ $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -q >/dev/null && \
+		  $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -q chromium chromium-driver >/dev/null; }; }
+
+web: $(STAMP)  ## the web page and API under CPython against a charging session on the bench: http://127.0.0.1:8080/
+	$(PY) -m tools.webdev
+
 ha-venv: $(HA_STAMP)  ## PyPI homeassistant 2024.3.3 (about 400 MB) in its own venv: validates our discovery configs
 
 $(HA_STAMP): tools/ha/requirements.txt
@@ -53,7 +68,7 @@ $(HA_STAMP): tools/ha/requirements.txt
 	@touch $@
 
 # The same plain-assert test modules under the real MicroPython unix port (host-only ones are named).
-test-micropython: $(STAMP)
+test-micropython: $(STAMP) mpylib
 	$(MPY_ENV) $(MICROPYTHON) -X heapsize=4M tools/mptest.py host_tests
 
 # ---- Boards (issue 3): compile, type-check, allocation proofs on webassembly, deploy, virtual board --------

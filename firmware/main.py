@@ -95,7 +95,21 @@ async def _main(app):
     link = _ocpp(app, con)
     if link is not None:  # OCPP 1.6 to the central system (docs/ocpp.md), through the one command layer
         tasks.append(asyncio.create_task(link.run()))
+    web = _web(app, con)
+    if web is not None:  # the web page and its API (docs/web.md), when the setting web is on
+        tasks.append(asyncio.create_task(web))
     await asyncio.gather(*tasks)
+
+
+def _web(app, con):
+    """The web server's coroutine, or None when the setting web is off (nothing imported, no RAM spent)."""
+    v = app.settings.values
+    if not v.get("web"):
+        return None
+    from web.server import start as web_start
+
+    h = app.history
+    return web_start(app.commands(h.uptime_ms, con._reboot), h.uptime_ms, v["web_port"])
 
 
 def _net(app, con):

@@ -22,7 +22,7 @@ _PREPARE = (
     "    except OSError:\n"
     "        pass\n"
 )
-_PREPARE += "".join("_rm('%s')\n" % d for d in PACKAGES)
+_PREPARE += "".join("_rm('%s')\n" % d for d in PACKAGES + ("microdot",))  # (PyPI microdot: tools/fwbuild.py)
 
 
 def _mpremote():

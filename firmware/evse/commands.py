@@ -367,7 +367,8 @@ class Commands:
         if len(args) < 2:
             raise CommandError(errcodes.USAGE, "usage: set <name> <value>")
         s = _setting(args[0])
-        if len(args) > 2 and s.kind != _settings.T_STR and s.kind != _settings.T_SECRET:
+        if len(args) > 2 and s.kind != _settings.T_STR and s.kind != _settings.T_SECRET and \
+                s.kind != _settings.T_PASSWORD:
             raise CommandError(errcodes.USAGE, "usage: set <name> <value>")
         # A text value may hold spaces (an SSID): the words after the name, one space between each.
         ok, v, code, msg = self.settings.validate(s.name, " ".join(args[1:]))
@@ -697,7 +698,7 @@ def _setting(name):
 
 def jval(s, v):
     """A value for JSON: typed, except the PIN and the secrets, which are never shown."""
-    if s.kind == _settings.T_PIN or s.kind == _settings.T_SECRET:
+    if s.kind == _settings.T_PIN or s.kind == _settings.T_SECRET or s.kind == _settings.T_PASSWORD:
         return "****" if v else ""
     return v
 

@@ -9,7 +9,8 @@ T_CHOICE = const(2)
 T_PIN = const(3)  # typed as 4..8 ASCII digits; kept as "" (no PIN) or its salted hash (pinhash.py)
 T_STR = const(4)  # text of lo..hi characters from the setting's chars ("" = not set; typed as none)
 T_SECRET = const(5)  # as T_STR, but write-only: never shown, printed or put in a log (WiFi, MQTT passwords)
-TYPE_NAMES = ("int", "bool", "choice", "pin", "str", "secret")
+T_PASSWORD = const(6)  # as T_SECRET, but kept as its salted hash (pinhash.py) like the PIN: web_password
+TYPE_NAMES = ("int", "bool", "choice", "pin", "str", "secret", "password")
 
 SCHEMA_VERSION = const(1)
 DEFAULT_PATH = "settings.json"
@@ -86,6 +87,12 @@ SCHEMA = (
     Setting("temp_derate_c", T_INT, 30, 90, None, "degC", 65, "halve the current above this; below temp_stop_c"),
     Setting("temp_stop_c", T_INT, 40, 100, None, "degC", 75, "stop charging above this temperature"),
     Setting("ventilation", T_BOOL, None, None, None, "", False, "allow charging in state D (ventilated site)"),
+    # issue 14: the web page (docs/web.md)
+    Setting("web", T_BOOL, None, None, None, "", False, "serve the web page and its API on web_port; applies "
+            "after reboot"),
+    Setting("web_password", T_PASSWORD, 8, 64, None, "chars", "",
+            "web login password (write-only, stored hashed); none = log in with the console PIN"),
+    Setting("web_port", T_INT, 1, 65535, None, "port", 80, "TCP port of the web page; applies after reboot"),
     Setting("wifi_password", T_SECRET, 8, 63, None, "chars", "", "WiFi password (write-only); WPA2 takes 8..63"),
     Setting("wifi_ssid", T_STR, 1, 32, None, "chars", "", "WiFi network to join; none = no WiFi"),
 )
@@ -134,6 +141,10 @@ def valid(s, v):
         from . import pinhash  # on first use: a board without a PIN never spends its RAM
 
         return pinhash.is_hash(v)
+    if k == T_PASSWORD:
+        from . import pinhash
+
+        return v == "" or pinhash.is_hash(v)
     if k == T_STR or k == T_SECRET:
         return isinstance(v, str) and text_ok(s, v) and (s.chars is not TOPIC_CHARS or topic_ok(v))
     return False
@@ -208,7 +219,7 @@ def parse(s, text):
         if not (s.lo <= len(t) <= s.hi):
             return False, None, errcodes.OUT_OF_RANGE, "%d..%d digits" % (s.lo, s.hi)
         return True, t, 0, ""
-    if k == T_STR or k == T_SECRET:
+    if k == T_STR or k == T_SECRET or k == T_PASSWORD:
         if lower_ascii(t) == "none":  # (a network literally called "none" cannot be joined)
             return True, "", 0, ""
         if len(t) > s.hi or len(t) < s.lo:
@@ -226,7 +237,7 @@ def parse(s, text):
 
 def show(s, v):
     """Text for a value of setting s on the console; a PIN or a secret is never shown."""
-    if s.kind == T_PIN or s.kind == T_SECRET:
+    if s.kind == T_PIN or s.kind == T_SECRET or s.kind == T_PASSWORD:
         return "****" if v else "none"
     if s.kind == T_STR and v == "":
         return "none"
@@ -271,10 +282,10 @@ class Settings:
             return False, None, errcodes.CONFLICT, "must be below temp_stop_c (%d)" % self.values["temp_stop_c"]
         if name == "temp_stop_c" and v <= self.values["temp_derate_c"]:
             return False, None, errcodes.CONFLICT, "must be above temp_derate_c (%d)" % self.values["temp_derate_c"]
-        if s.kind == T_PIN and v:
+        if (s.kind == T_PIN or s.kind == T_PASSWORD) and v:
             from . import pinhash
 
-            v = pinhash.make(v)  # the digits are never kept
+            v = pinhash.make(v)  # the digits (the password) are never kept
         return True, v, 0, show(s, v)
 
     def set(self, name, text):
