@@ -21,7 +21,7 @@ import tty
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MARKER = b"\x1b]vboard-reset\x07"  # tools/vboard/kernel.py RESET_MARKER: machine.reset() was called
-HEAP = "512K"  # the firmware and the bench's models share it (the firmware alone fits in 192K: docs)
+HEAP = "1M"  # the firmware, the bench's models and the scenario's meter share it (a board: docs/performance.md)
 USAGE = ("usage: python3 -m tools.vboard.pty_host [--board B] [--flash DIR] [--deploy] "
          "[--scenario FILE] [--trace FILE]")
 
