@@ -7,7 +7,7 @@ import os
 import sys
 
 _HOST_ONLY = ("import pytest", "from pytest", "import hypothesis", "from hypothesis", "import subprocess",
-              "import pty")
+              "import pty", "import serial")  # (serial: pyserial, a host library)
 
 
 def _host_only(path):
