@@ -85,7 +85,7 @@ async def _main(app):
     # received byte; housekeeping shows the main program alive (the watchdog) and does the rare flash
     # writes, only while the contactor is open.
     con = SerialConsole(app, app.history, machine.reset)
-    tasks = [asyncio.create_task(con.serve()), asyncio.create_task(con.housekeeping())]
+    tasks = [asyncio.create_task(con.serve()), asyncio.create_task(con.housekeeping())]  # type: list
     if app.meter is not None:  # the meter's polls and its energy count, never in the control step
         from meter.task import run as meter_task
 
