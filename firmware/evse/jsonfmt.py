@@ -18,10 +18,11 @@ class Fixed:
         self.text = "%s%d.%s" % (sign, n // d, frac)
 
 
-def dumps(obj):
-    """JSON text for None, bool, int, str, list/tuple and dicts with str keys (sorted)."""
+def dumps(obj, compact=False):
+    """JSON text for None, bool, int, Fixed, str, list/tuple and dicts with str keys (sorted). compact: no
+    space after "," and ":" (OCPP frames, where every byte goes over the air)."""
     out = []
-    _enc(obj, out)
+    _enc(obj, out, "," if compact else ", ", ":" if compact else ": ")
     return "".join(out)
 
 
@@ -32,7 +33,7 @@ def string(s):
     return "".join(out)
 
 
-def _enc(o, out):
+def _enc(o, out, comma, colon):
     if o is None:
         out.append("null")
     elif o is True:
@@ -50,20 +51,20 @@ def _enc(o, out):
         first = True
         for v in o:
             if not first:
-                out.append(", ")
+                out.append(comma)
             first = False
-            _enc(v, out)
+            _enc(v, out, comma, colon)
         out.append("]")
     elif isinstance(o, dict):
         out.append("{")
         first = True
         for k in sorted(o):
             if not first:
-                out.append(", ")
+                out.append(comma)
             first = False
             _str(str(k), out)
-            out.append(": ")
-            _enc(o[k], out)
+            out.append(colon)
+            _enc(o[k], out, comma, colon)
         out.append("}")
     else:  # floats format differently on the two interpreters: never emitted
         raise TypeError("jsonfmt: unsupported type")
