@@ -12,9 +12,6 @@ if TYPE_CHECKING:
     from typing import Any
 
 UNLOCK_MS = const(300000)  # `unlock` lasts 5 minutes of clock time
-PIN_TRIES = const(3)  # wrong PINs before a lockout
-LOCKOUT_MS = const(30000)  # first lockout; doubles with each further one
-LOCKOUT_MAX_MS = const(3840000)  # 30 s doubled 7 times (64 min): the cap
 _TICKS_MASK = const(0x3FFFFFFF)  # time.ticks_ms() period on every MicroPython port
 NO_LIMIT_MA = const(1000000)  # a runtime limit source that asks for nothing
 
@@ -108,10 +105,7 @@ class Commands:
         self._reboot_fn = reboot_fn if reboot_fn is not None else _noop
         self._t0 = clock_ms_fn()
         self._limits = {}  # runtime current limits by source name, mA: their lowest applies
-        self._wrong = 0  # wrong PINs since the last lockout, from any caller
-        self._lockouts = 0
-        self._lockout_ms = 0  # 0: no lockout running
-        self._lockout_t = 0
+        self._guesses = pinhash.Lockout()  # wrong PINs, from any caller
         self.meter_kind = "none"  # the meter fitted (setting meter, as built at boot) and its Reading: fit_meter()
         self.reading = None
         self.net = None  # type: Any  # the network's status: a function giving (key, value) pairs (net/task.py)
@@ -583,31 +577,17 @@ class Commands:
         if not pin:
             return Result(True, 0, "no PIN set", [("unlocked", True)])
         now = self._clock()
-        if self._lockout_ms:
-            gone = _elapsed(now, self._lockout_t)
-            if gone < self._lockout_ms:
-                wait = (self._lockout_ms - gone + 999) // 1000
-                raise CommandError(errcodes.LOCKED_OUT, "too many wrong PINs, wait %d s" % wait)
-            self._lockout_ms = 0
+        wait = self._guesses.wait_s(now)
+        if wait:
+            raise CommandError(errcodes.LOCKED_OUT, "too many wrong PINs, wait %d s" % wait)
         if pinhash.check(args[0], pin):
             self._unlock(caller)
-            self._wrong = 0
-            self._lockouts = 0
+            self._guesses.good()
             return Result(True, 0, "unlocked for %d s" % (UNLOCK_MS // 1000),
                           [("unlocked", True), ("for_s", UNLOCK_MS // 1000)])
-        self._wrong += 1
-        if self._wrong < PIN_TRIES:
+        ms = self._guesses.bad(now)
+        if not ms:
             raise CommandError(errcodes.WRONG_PIN, "wrong PIN")
-        ms = LOCKOUT_MS
-        for _ in range(self._lockouts):
-            ms *= 2
-            if ms >= LOCKOUT_MAX_MS:
-                ms = LOCKOUT_MAX_MS
-                break
-        self._lockouts += 1
-        self._wrong = 0
-        self._lockout_ms = ms
-        self._lockout_t = now
         raise CommandError(errcodes.WRONG_PIN, "wrong PIN, next try in %d s" % (ms // 1000))
 
     def ctrl_c_allowed(self):

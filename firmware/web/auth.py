@@ -1,29 +1,17 @@
 # Web logins: the password check (web_password, else the console PIN), a lockout after wrong guesses, and a
 # small fixed table of sessions, each with its cookie token, its CSRF token and its expiry. No I/O, no clock
 # of its own: every call takes now_ms (docs/web.md "Security").
-import binascii
-
 from evse import pinhash
 from evse.compat import const
 
 SESSION_MS = const(1800000)  # a login lasts 30 minutes from the last write, then the cookie is refused
 MAX_SESSIONS = const(4)  # the oldest login goes when a fifth logs in: RAM stays bounded
-TRIES = const(3)  # wrong passwords before a lockout
-LOCKOUT_MS = const(30000)  # the first lockout; doubles with each further one up to LOCKOUT_MAX_MS
-LOCKOUT_MAX_MS = const(3840000)
+# Wrong passwords: pinhash.Lockout, as the console PIN's (3 tries, then 30 s doubling up to 64 min).
 _TOKEN_BYTES = const(16)
 
 
 def _token():
-    try:
-        import os
-
-        b = os.urandom(_TOKEN_BYTES)
-    except (ImportError, AttributeError, OSError):
-        import random
-
-        b = bytes([random.getrandbits(8) for _ in range(_TOKEN_BYTES)])
-    return binascii.hexlify(b).decode()
+    return pinhash.random_hex(_TOKEN_BYTES)
 
 
 def same(a, b):
@@ -46,10 +34,7 @@ class Auth:
     def __init__(self, settings):
         self.settings = settings
         self.sessions = []  # [token, csrf, last use ms]
-        self.wrong = 0
-        self.lockouts = 0
-        self.lockout_ms = 0
-        self.lockout_t = 0
+        self.guesses = pinhash.Lockout()
         self.failures = 0  # wrong passwords since boot (shown in the status of the web side)
 
     def stored(self):
@@ -60,32 +45,19 @@ class Auth:
     def login(self, password, now):
         """(ok, code, text, session): code 0, or errcodes-like numbers 14 (no password set), 11 (wrong),
         12 (locked out). A session is (token, csrf)."""
-        if self.lockout_ms:
-            gone = _elapsed(now, self.lockout_t)
-            if gone < self.lockout_ms:
-                return False, 12, "too many wrong passwords, wait %d s" % ((self.lockout_ms - gone + 999) // 1000), None
-            self.lockout_ms = 0
+        wait = self.guesses.wait_s(now)
+        if wait:
+            return False, 12, "too many wrong passwords, wait %d s" % wait, None
         h = self.stored()
         if not h:
             return False, 14, "no web_password and no PIN set: set one on the console first", None
         if not isinstance(password, str) or len(password) > 64 or not pinhash.check(password, h):
             self.failures += 1
-            self.wrong += 1
-            if self.wrong < TRIES:
+            ms = self.guesses.bad(now)
+            if not ms:
                 return False, 11, "wrong password", None
-            ms = LOCKOUT_MS
-            for _ in range(self.lockouts):
-                ms *= 2
-                if ms >= LOCKOUT_MAX_MS:
-                    ms = LOCKOUT_MAX_MS
-                    break
-            self.lockouts += 1
-            self.wrong = 0
-            self.lockout_ms = ms
-            self.lockout_t = now
             return False, 11, "wrong password, next try in %d s" % (ms // 1000), None
-        self.wrong = 0
-        self.lockouts = 0
+        self.guesses.good()
         self._expire(now)
         if len(self.sessions) >= MAX_SESSIONS:
             self.sessions.pop(0)
