@@ -190,24 +190,11 @@ def _errno(e):
     return a[0] if a and isinstance(a[0], int) else getattr(e, "errno", None)
 
 
-def der(data):
-    """The first certificate of a PEM file as DER (some MicroPython builds' mbedtls parse DER only); DER
-    data unchanged."""
-    begin = data.find(b"-----BEGIN CERTIFICATE-----")
-    if begin < 0:
-        return data
-    end = data.find(b"-----END CERTIFICATE-----", begin)
-    if end < 0:
-        raise ValueError("mqtt_ca.pem: no END CERTIFICATE line")
-    from binascii import a2b_base64
-
-    body = data[begin + 27:end].replace(b"\r", b"").replace(b"\n", b"")
-    return a2b_base64(body)
-
-
 def tls_context(ca_file):
     """A TLS client context that checks the broker's certificate against ca_file (PEM) and its name."""
     import ssl
+
+    from .pem import der
 
     if _MP:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)

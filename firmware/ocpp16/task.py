@@ -21,24 +21,12 @@ def ssl_context(cafile):
         return None
     import ssl
 
+    from net.pem import der
+
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.verify_mode = ssl.CERT_REQUIRED
     ctx.load_verify_locations(cadata=der(ca))  # DER: what both interpreters take as bytes
     return ctx
-
-
-def der(ca):
-    """The first certificate of a PEM file as DER bytes (a DER file as it is)."""
-    i = ca.find(b"-----BEGIN CERTIFICATE-----")
-    if i < 0:
-        return ca
-    j = ca.find(b"-----END CERTIFICATE-----", i)
-    if j < 0:
-        raise ValueError("bad PEM")
-    import binascii
-
-    body = ca[i + 27:j].replace(b"\r", b"").replace(b"\n", b"")
-    return binascii.a2b_base64(body)
 
 
 async def _sleep_ms(ms):
