@@ -70,7 +70,21 @@ def _enc(o, out, comma, colon):
         raise TypeError("jsonfmt: unsupported type")
 
 
+def _plain(s):
+    """True if s needs no escape: printable ASCII without a quote or a backslash, the usual case. These
+    checks run in C; the loop in _str costs about 2 us a character on an RP2040 (a status answer: 4x)."""
+    if not s:
+        return True
+    b = s.encode()
+    return len(b) == len(s) and min(b) >= 0x20 and max(b) < 0x7F and '"' not in s and "\\" not in s
+
+
 def _str(s, out):
+    if _plain(s):
+        out.append('"')
+        out.append(s)
+        out.append('"')
+        return
     out.append('"')
     for c in s:
         e = _ESC.get(c)
