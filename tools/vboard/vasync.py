@@ -21,6 +21,12 @@ except ImportError:
 _FOREVER_US = 3600 * 1000000
 _EAGAIN = (11, 35, 115)  # EAGAIN / EWOULDBLOCK on Linux (11) and macOS (35), EINPROGRESS (115)
 _READ = 512  # bytes taken from a socket at a time, as lwIP hands over about one segment
+# A board's TCP stack (lwIP) keeps a few KB of unsent data per connection, the host's a few MB: accepted
+# sockets ask Linux for its smallest send buffer (it doubles the figure and floors it at about 4.6 KB) and
+# are handed a segment per send, so a client that stops reading stalls the server's writes as on a board.
+_SNDBUF = 2048
+_SO_SNDBUF = getattr(_socket, "SO_SNDBUF", 7)  # (7 on Linux; the unix port's socket module has no name for it)
+_SEG = 1460  # bytes per send: one TCP segment, as lwIP's tcp_write takes them
 _IDLE_MS = 10000  # real ms to wait for a socket when no task sleeps (only a host thread can wake it then)
 
 
@@ -449,7 +455,7 @@ class Stream:
         while self.out:
             await _IOWait(self.s, True)
             try:
-                n = self.s.send(self.out)
+                n = self.s.send(self.out[:_SEG] if len(self.out) > _SEG else self.out)
             except OSError as e:
                 if _eagain(e):
                     continue
@@ -498,6 +504,10 @@ class Server:
                         continue
                     raise
                 c.setblocking(False)
+                try:
+                    c.setsockopt(_socket.SOL_SOCKET, _SO_SNDBUF, _SNDBUF)
+                except OSError:
+                    pass
                 _LOOP.create_task(cb(Stream(c, {"peername": addr}), Stream(c, {"peername": addr})))
         except CancelledError:
             pass
