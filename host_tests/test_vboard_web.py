@@ -226,3 +226,30 @@ def test_garbage_is_refused_or_dropped_delays_nothing_and_the_server_recovers():
         # client alongside was answered all along
         assert after and after[0][0] == 200 and after[0][2]["state"] == "B2", after
         assert w.open == 0, w.open
+
+
+def test_clients_that_never_read_a_long_answer_lose_their_slots_at_the_write_deadline():
+    """Four clients (the connection limit) ask for /api/settings (7.6 KB: more than the send buffer and the
+    client's shut window hold) and never read it. Without a deadline on writing, they would hold every slot
+    until they went away, and the server would answer 503 to everyone meanwhile."""
+    for board in ("pico", "esp32"):
+        port = H.free_port()
+        log = H.Log()
+        got = []
+
+        def probe(t):
+            async def task(app):
+                import asyncio
+
+                await asyncio.sleep_ms(t)
+                got.append((t, (await H.request(port, "GET", "/api/status"))[0]))
+
+            return task
+
+        stuck = [H.never_reads(port, log, 500 + i, "/api/settings", 7500) for i in range(4)]
+        v = _run(_settings(port), stuck + [probe(t) for t in (1000, 6000, 7000)], board, 8000)
+        _session_ok(v, "4 clients that never read (%s)" % board)
+        w = _web(v)
+        # held until WRITE_MS after their answers began (about 5.5 s), then cut; still connected at 7 s
+        assert got == [(1000, 503), (6000, 200), (7000, 200)], got
+        assert w.dropped >= 4 and w.open == 0, (w.dropped, w.open)
