@@ -169,7 +169,7 @@ def test_twenty_clients_at_once_delay_nothing_and_get_503_beyond_the_limit():
         _session_ok(v, "20 clients (%s)" % board)
         w = _web(v)
         print(board, "storm", log.connections, log.codes, log.sets, log.events, w.served, w.busy, w.dropped,
-              peak.open, peak.streams, FIGURES)
+              peak.open, peak.streams)
         assert log.connections >= 20, log.connections
         assert log.codes.get(200, 0) >= 20 and log.codes.get(503, 0) >= 10, log.codes
         assert set(log.codes) <= {200, 401, 503}, log.codes  # nothing else: no 500, no broken answer
