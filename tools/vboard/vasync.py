@@ -9,14 +9,23 @@
 # the MQTT tests (host_tests/vboard_broker.py): a peer that is a task of the same loop sends, and the
 # firmware's task sees the bytes at its next turn (loopback delivers within the send call), so a run is the
 # same whatever the host's load.
-import socket as _socket
-
 from tools.vboard import clock as _c
 
-try:
-    import uselect as _sel  # MicroPython's own (select is ports/select.py on the virtual board)
-except ImportError:
-    import select as _sel
+_socket = None  # socket and select, imported at the first socket: the webassembly port has neither
+_sel = None
+
+
+def _net():
+    global _socket, _sel
+    if _socket is None:
+        import socket
+
+        try:
+            import uselect as sel  # MicroPython's own (select is ports/select.py on the virtual board)
+        except ImportError:
+            import select as sel
+        _socket, _sel = socket, sel
+    return _socket
 
 _FOREVER_US = 3600 * 1000000
 _EAGAIN = (11, 35, 115)  # EAGAIN / EWOULDBLOCK on Linux (11) and macOS (35), EINPROGRESS (115)
@@ -25,7 +34,7 @@ _READ = 512  # bytes taken from a socket at a time, as lwIP hands over about one
 # sockets ask Linux for its smallest send buffer (it doubles the figure and floors it at about 4.6 KB) and
 # are handed a segment per send, so a client that stops reading stalls the server's writes as on a board.
 _SNDBUF = 2048
-_SO_SNDBUF = getattr(_socket, "SO_SNDBUF", 7)  # (7 on Linux; the unix port's socket module has no name for it)
+_SO_SNDBUF = 7  # SO_SNDBUF on Linux (the unix port's socket module has no name for it)
 _SEG = 1460  # bytes per send: one TCP segment, as lwIP's tcp_write takes them
 _IDLE_MS = 10000  # real ms to wait for a socket when no task sleeps (only a host thread can wake it then)
 
@@ -111,7 +120,7 @@ class Loop:
         self.k = kernel
         self.tasks = []
         self._seq = 0
-        self._poll = _sel.poll()
+        self._poll = None  # made at the first socket
         self._polled = {}  # id(socket) or fd -> [task waiting on it]
 
     def create_task(self, coro):
@@ -146,6 +155,9 @@ class Loop:
     # ---- real sockets
 
     def _io_add(self, t, w):
+        if self._poll is None:
+            _net()
+            self._poll = _sel.poll()
         s = w.sock
         t.io = w
         key = id(s)
@@ -532,6 +544,7 @@ async def start_server(cb, host, port, backlog=5, ssl=None):
     as a task; the Server is returned at once."""
     if ssl is not None:
         raise ValueError("vasync: no TLS server")
+    _net()
     ai = _socket.getaddrinfo(_loopback(host), port, _socket.AF_INET, _socket.SOCK_STREAM)[0]
     s = _socket.socket(ai[0], _socket.SOCK_STREAM)
     try:
@@ -549,6 +562,7 @@ async def start_server(cb, host, port, backlog=5, ssl=None):
 
 async def open_connection(host, port):
     """A client connection over a real non-blocking socket (tests' peers): (reader, writer), one Stream."""
+    _net()
     ai = _socket.getaddrinfo(host, port, _socket.AF_INET, _socket.SOCK_STREAM)[0]
     s = _socket.socket(ai[0], _socket.SOCK_STREAM)
     s.setblocking(False)
