@@ -27,9 +27,10 @@ def _net():
         _socket, _sel = socket, sel
     return _socket
 
+
 _FOREVER_US = 3600 * 1000000
 _EAGAIN = (11, 35, 115)  # EAGAIN / EWOULDBLOCK on Linux (11) and macOS (35), EINPROGRESS (115)
-_READ = 512  # bytes taken from a socket at a time, as lwIP hands over about one segment
+_READ = 512  # bytes asked of a socket at a time: small, as a board hands over what a segment carried
 # A board's TCP stack (lwIP) keeps a few KB of unsent data per connection, the host's a few MB: accepted
 # sockets ask Linux for its smallest send buffer (it doubles the figure and floors it at about 4.6 KB) and
 # are handed a segment per send, so a client that stops reading stalls the server's writes as on a board.
