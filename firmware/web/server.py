@@ -16,6 +16,8 @@ from .auth import SESSION_MS, Auth
 MAX_CONN = const(4)  # connections served at once; one more is answered 503 and closed
 MAX_EVENTS = const(2)  # of which event streams (open pages): the others stay free for the API
 READ_MS = const(5000)  # the request line, headers and body must arrive within this
+WRITE_MS = const(5000)  # an answer, or one event of a stream, must be taken by the client within this: one
+#                         that stops reading (its window shut, the board's send buffer full) loses its slot
 EVENT_MS = const(500)  # /api/events looks at the status this often: a change is sent <= 0.5 s later
 HEARTBEAT_MS = const(10000)  # and sends it anyway after this long without a change
 _COOKIE = "evse_s"
@@ -139,7 +141,10 @@ class Web(Microdot):
             if isinstance(res.body, _Events):
                 stream = res.body
             if res is not Response.already_handled:
-                await res.write(writer)
+                if stream is not None:  # runs as long as the page is open: a deadline on each write
+                    await res.write(_Timed(writer))
+                else:
+                    await _within(res.write(writer), WRITE_MS)
             if req.content_length > Request.max_body_length:  # refused unread (413): take in up to 4 KB of
                 try:  # it, so the close is not a reset that loses the answer on its way
                     await _within(_drain(reader, 4096 if req.content_length > 4096 else req.content_length), 200)
@@ -291,6 +296,16 @@ class Web(Microdot):
             fn()
         except Exception:
             pass
+
+
+class _Timed:
+    """A stream writer whose every awrite must end within WRITE_MS (asyncio.TimeoutError otherwise)."""
+
+    def __init__(self, w):
+        self.w = w
+
+    async def awrite(self, data):
+        await _within(self.w.awrite(data), WRITE_MS)
 
 
 class _Events:

@@ -13,7 +13,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path[:0] = [os.path.join(ROOT, "firmware"), ROOT]
 
 from tools import fwbuild  # noqa: E402
-from tools.perf import board_figures, reactions  # noqa: E402
+from tools.perf import board_figures, reactions, web_figures  # noqa: E402
 from tools.perf.board_figures import MICROPYTHON, micropython  # noqa: E402
 
 FIRMWARE_PATH = [ROOT, os.path.join(ROOT, "firmware")]
@@ -306,6 +306,8 @@ def render(p, ipt, flash, speed, react, bf, vb, stp):
               % (name, r["peak_with_mqtt"] / 1024.0, r["after_mqtt"] / 1024.0,
                  "96 KB" if r is ow else "", _ok(r["peak_with_mqtt"], NET_RAM_BUDGET) if r is ow else "",
                  "yes" if r.get("ocpp_accepted") else "no"))
+    for line in web_figures.rows(vb.get("web"), CYCLES_PER_X86_INSN, RP2040_HZ, NET_RAM_BUDGET, _ok):
+        w(line)
     w("| RAM on the rp2 port, measured (issue 9, before it) | `.mpy` on a filesystem: %.1f KB after start(), %.1f KB "
       "with asyncio and the console task, %.1f KB with the console in use; frozen: %.1f / %.1f / %.1f KB | 40 KB | "
       "reference | the unix port overstates it about 1.7x |" % (RP2_RAM[0] + RP2_RAM[1]))
@@ -395,6 +397,8 @@ def render(p, ipt, flash, speed, react, bf, vb, stp):
         w("objects and names (every distinct name costs qstr pool space). The budget stays, and these rows say")
         w("missed until it is met.")
         w("")
+    for line in web_figures.missed(vb.get("web"), NET_RAM_BUDGET):
+        w(line)
     w("## Console commands")
     w("")
     w("Bytes allocated per command (unix port; the console runs in its own task, never in the control tick):")
@@ -467,6 +471,9 @@ def main(argv):
     vb["meter"] = meter_figures()
     print("bench: OCPP charge point, instructions per step (callgrind) ...", flush=True)
     vb["ocpp_step"] = instructions_per_ocpp_step()
+    print("bench: web server: 32-bit RAM, instructions per request and event (callgrind), C->B under load ...",
+          flush=True)
+    vb["web"] = web_figures.measure(tree)
     text = render(p, ipt, flash, speed, react, bf, vb, stp)
     with open(out, "w") as f:
         f.write(text)
