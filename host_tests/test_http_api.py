@@ -231,3 +231,18 @@ def test_events_follow_a_session_a_b_c_at_most_1_s_behind_in_virtual_time():
         assert seen[0]["session_s"] is None and seen[-1]["session_s"] is not None
 
     run(body, wr)
+
+
+def test_events_are_sent_on_a_change_not_at_every_look():
+    # A vehicle parked in B and nothing changing: the stream is looked at every 0.5 s but sends only the
+    # first status and then a heartbeat every 10 s, each identical to the one before.
+    wr = WebRig([{"t_ms": 1000, "ev": "B"}])
+
+    async def body(wr):
+        wr.advance(3000)
+        seen = await wr.events(lambda s: s["t_ms"] >= 23500)
+        ts = [s.pop("t_ms") for s in seen]
+        assert ts == [3500, 13500, 23500], ts
+        assert seen[0] == seen[1] == seen[2] and seen[0]["state"] == "B2"
+
+    run(body, wr)

@@ -337,12 +337,12 @@ class _Events:
                 self.quiet += EVENT_MS
             d = self.web.status()
             t = d.pop("t_ms")
-            text = jsonfmt.dumps(d)
-            if text != self.last or self.quiet >= HEARTBEAT_MS:
-                self.last = text
+            if d != self.last or self.quiet >= HEARTBEAT_MS:  # compared in C: JSON only for what is sent
+                self.last = d
                 self.quiet = 0
-                d["t_ms"] = t
-                return ("data: " + jsonfmt.dumps(d) + "\n\n").encode()
+                e = dict(d)
+                e["t_ms"] = t
+                return ("data: " + jsonfmt.dumps(e) + "\n\n").encode()
 
 
 def start(commands, clock_ms, port, host="0.0.0.0", static_dir="web"):
