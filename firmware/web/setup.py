@@ -1,8 +1,10 @@
 # The set-up page's routes on the web server while the set-up access point is up (net/ap.py): scan, test a
 # network, save it through the command layer, reboot into station mode. docs/web.md "First boot".
+from microdot import Response  # pyright: ignore[reportMissingImports] -- PyPI, in the image
+
 from evse import errcodes
 
-from .server import Response, answer, as_dict, error
+from .server import answer, as_dict, error
 
 _TOKEN_HEADER = "X-Setup-Token"
 _FIELDS = (("ssid", "wifi_ssid"), ("password", "wifi_password"))
