@@ -117,7 +117,8 @@ def _ap(app, con):
         return None
     v = app.settings.values
     cmds = app.commands(app.history.uptime_ms, con._reboot)
-    path = AP_PASS if app.settings.path is not None else None  # a simulation keeps it in RAM
+    sp = app.settings.path  # beside the settings (the flash's root on a board); None: a simulation, RAM only
+    path = None if sp is None else sp[:sp.rfind("/") + 1] + AP_PASS
     port = v["web_port"] if v.get("web") else AP_PORT
 
     def ap_open():
@@ -127,7 +128,10 @@ def _ap(app, con):
 
     cmds.ap_open = ap_open
     if not v["wifi_ssid"]:
-        return ap_open()
+        try:
+            return ap_open()
+        except Exception as e:  # noqa: B902 -- the set-up is a convenience: charging never depends on it
+            app.settings.warnings.append("ap: %r" % e)
     return None
 
 

@@ -23,7 +23,7 @@ def _forget():
         sys.modules.pop(m, None)
 
 
-def _run(board, settings=None, extra=(), session=True, no_radio=False):
+def _run(board, settings=None, extra=(), session=True, no_radio=False, no_page=False):
     import sys
 
     ev = [{"t_ms": C_MS, "ev": "C"}, {"t_ms": B_MS, "ev": "B"}] if session else []
@@ -34,6 +34,8 @@ def _run(board, settings=None, extra=(), session=True, no_radio=False):
     network.AIR.reset()
     if no_radio:
         sys.modules["network"] = None  # a plain Pico's firmware has no network module
+    if no_page:
+        sys.modules["web.setup"] = None  # an image without the web code: the import fails
     sys.modules.pop("net.ap", None)
     try:
         v.run()
@@ -134,3 +136,11 @@ def test_on_esp32_a_scan_let_through_while_charging_would_delay_the_opening():
     r = v.opened_after_us(B_MS)
     assert r is not None and r > BUDGET_US * 10, r
     print("esp32: C->B %d ms if a 1.6 s scan ran across it (refused in the firmware)" % (r // 1000))
+
+
+def test_a_set_up_page_that_cannot_load_is_a_console_line_and_charging_goes_on():
+    v = _run("esp32", no_page=True)
+    _session_ok(v)
+    ap = v.app.ap
+    assert ap.up() and ap.warnings and ap.warnings[0].startswith("no set-up page"), ap.warnings
+    assert not [w for w in v.app.settings.warnings if w.startswith("ap")], v.app.settings.warnings

@@ -104,6 +104,7 @@ class AccessPoint:
         self.scans = 0
         self.tests = 0
         self.busy = False  # a scan or a test runs: one at a time
+        self.warnings = []  # the set-up page's own server's (it cannot listen yet...): shown by `ap`
 
     def start(self):
         """Bring the access point up (a few C calls, no waiting). True if it is up."""
@@ -147,7 +148,9 @@ class AccessPoint:
 
     def pairs(self):
         """The access point's state for the status and the page: never its password."""
-        return [("ap", self.state), ("ap_name", self.name), ("ap_addr", self.addr), ("ap_error", self.error)]
+        w = self.warnings[-1] if self.warnings else None
+        return [("ap", self.state), ("ap_name", self.name), ("ap_addr", self.addr), ("ap_error", self.error),
+                ("ap_server", w)]
 
     def console_line(self):
         """What the serial console prints when the access point comes up: the one place its password shows."""
@@ -251,6 +254,15 @@ def open_ap(app, cmds, network, machine, password_path, port, printer=print):
     if not ap.up():
         app.settings.warnings.append("ap: %s" % ap.error)
         return ap
+    try:
+        _serve_page(app, cmds, ap, port)
+    except Exception as e:  # noqa: B902 -- no web code in the image, no RAM: the charger runs on without
+        ap.warnings.append("no set-up page: %r" % e)  # `ap` shows it
+        printer("access point %s: no set-up page: %r" % (ap.name, e))
+    return ap
+
+
+def _serve_page(app, cmds, ap, port):
     web = getattr(cmds, "web", None)
     from web.setup import mount
 
@@ -259,10 +271,11 @@ def open_ap(app, cmds, network, machine, password_path, port, printer=print):
 
         from web.server import start as web_start
 
-        co = web_start(cmds, app.history.uptime_ms, port, host=ap.addr)
+        # Its own warnings: a server that cannot listen on the access point's address is the set-up's
+        # business (`ap` shows it), not a warning of the charger's.
+        co = web_start(cmds, app.history.uptime_ms, port, host=ap.addr, warnings=ap.warnings)
         web = getattr(cmds, "web", None)
         if co is not None:
             asyncio.create_task(co)
     if web is not None:
         mount(web, ap)
-    return ap
