@@ -45,9 +45,36 @@ def _ap(heavy=True, uid=UID, password="k7mq2x9pdw4h"):
 
 
 def _run(coro):
-    import asyncio
+    """Run a coroutine whose awaits never suspend (Clock.sleep_ms): no event loop needed (the webassembly
+    port has no asyncio.run)."""
+    try:
+        while True:
+            coro.send(None)
+    except StopIteration as e:
+        return e.value
 
-    return asyncio.run(coro)
+
+def _urandom():
+    """os.urandom, or on a port without it (webassembly) bytes of a xorshift generator."""
+    import os
+
+    f = getattr(os, "urandom", None)
+    if f is not None:
+        return f
+    state = [0x2545F491]
+
+    def gen(n):
+        out = bytearray(n)
+        for i in range(n):
+            x = state[0]
+            x ^= (x << 13) & 0xFFFFFFFF
+            x ^= x >> 17
+            x ^= (x << 5) & 0xFFFFFFFF
+            state[0] = x
+            out[i] = x & 0xFF
+        return bytes(out)
+
+    return gen
 
 
 def test_the_name_is_evse_and_the_last_6_hex_digits_of_the_board_id():
@@ -57,11 +84,10 @@ def test_the_name_is_evse_and_the_last_6_hex_digits_of_the_board_id():
 
 
 def test_the_password_is_12_unambiguous_symbols_evenly_drawn_and_new_each_time():
-    import os
-
+    urandom = _urandom()
     seen = set()
     for _ in range(20):
-        p = apmod.new_password(os.urandom)
+        p = apmod.new_password(urandom)
         assert len(p) == 12 and all(c in apmod.ALPHABET for c in p), p
         for bad in "01ilo":
             assert bad not in p
@@ -76,6 +102,7 @@ def test_the_password_is_12_unambiguous_symbols_evenly_drawn_and_new_each_time()
 def test_the_password_is_kept_on_flash_and_read_back_and_a_damaged_file_is_replaced():
     import os
 
+    urandom = _urandom()
     path = "build/test_ap_pass.txt"
     try:
         os.mkdir("build")
@@ -85,23 +112,23 @@ def test_the_password_is_kept_on_flash_and_read_back_and_a_damaged_file_is_repla
         os.remove(path)
     except OSError:
         pass
-    p1, stored = apmod.load_password(path, os.urandom, lambda: True)
+    p1, stored = apmod.load_password(path, urandom, lambda: True)
     assert stored
-    p2, stored2 = apmod.load_password(path, os.urandom, lambda: True)
+    p2, stored2 = apmod.load_password(path, urandom, lambda: True)
     assert p2 == p1 and stored2  # the same password every boot: the label stays right
     with open(path, "w") as f:
         f.write("0000\n")
-    p3, _ = apmod.load_password(path, os.urandom, lambda: True)
+    p3, _ = apmod.load_password(path, urandom, lambda: True)
     assert p3 != p1 and len(p3) == 12
     os.remove(path)
-    p4, stored4 = apmod.load_password(path, os.urandom, lambda: False)  # contactor closed: no flash write
+    p4, stored4 = apmod.load_password(path, urandom, lambda: False)  # contactor closed: no flash write
     assert not stored4 and len(p4) == 12
     try:
         open(path).close()
         assert False, "written while a flash write was not allowed"
     except OSError:
         pass
-    p5, stored5 = apmod.load_password(None, os.urandom, lambda: True)  # a simulation: RAM only
+    p5, stored5 = apmod.load_password(None, urandom, lambda: True)  # a simulation: RAM only
     assert not stored5 and len(p5) == 12
 
 
