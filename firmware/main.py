@@ -102,6 +102,10 @@ async def _main(app):
     await asyncio.gather(*tasks)
 
 
+def _quiet(*a):
+    pass
+
+
 AP_PASS = "ap_pass.txt"  # the set-up access point's password on flash, made at random on its first bring-up
 AP_PORT = 80  # its page's port when the setting web is off: a phone types the address alone
 
@@ -121,10 +125,10 @@ def _ap(app, con):
     path = None if sp is None else sp[:sp.rfind("/") + 1] + AP_PASS
     port = v["web_port"] if v.get("web") else AP_PORT
 
-    def ap_open():
+    def ap_open(announce=True):  # announce: print its name and password (the `ap` command shows them itself)
         from net.ap import open_ap
 
-        return open_ap(app, cmds, network, machine, path, port)
+        return open_ap(app, cmds, network, machine, path, port, print if announce else _quiet)
 
     cmds.ap_open = ap_open
     if not v["wifi_ssid"]:

@@ -237,7 +237,8 @@ def test_the_ap_command_shows_it_and_brings_it_up_from_the_serial_console_only()
         assert not r.ok and r.code == errcodes.REFUSED and "radio" in r.text  # a plain Pico
         opened = []
 
-        def ap_open():
+        def ap_open(announce=True):
+            assert announce is False  # the answer shows the line: not printed twice
             a, _ = _ap()
             a.start()
             cmd.ap = a

@@ -9,7 +9,7 @@ from evse import errcodes
 from net import ap as apmod
 from tools.vboard import clock
 from tools.vboard.ports import network
-from web.setup import client_ip, mount
+from web.setup import client_ip, ip_host, mount
 
 from host_tests.core_rig import PLUG_B_MS
 from host_tests.web_rig import WebRig, run, static_dir
@@ -89,6 +89,13 @@ def test_writes_need_the_pages_token_json_and_a_client_of_the_access_points_netw
         assert st == 200 and d["token"] is None
         st, a = await _post(wr, "save", {"ssid": "cafe", "password": ""}, token)
         assert st == 403 and "access point" in a["error"], a
+        wr.ap.addr = "127.0.0.1"
+        st, h, b = await wr.request("GET", "/api/setup", headers={"Host": "evil.example:80"})
+        assert st == 200 and b'"token": null' in b  # a re-pointed domain name (DNS rebinding) gets no token
+        st, a = await wr.post("/api/setup/save", {"ssid": "cafe", "password": ""},
+                              headers={"X-Setup-Token": token, "Host": "evil.example"}, auth=False)
+        assert st == 403 and wr.cmd.settings.values["wifi_ssid"] == "", a
+        wr.ap.addr = "192.168.4.1"
         await wr.login()  # ... unless it holds a web login
         st, a = await wr.post("/api/setup/save", {"ssid": "cafe", "password": ""},
                               headers={"X-Setup-Token": token})
@@ -206,6 +213,13 @@ def test_reboot_answers_first_then_reboots_through_the_command_layer():
         assert wr.reboots and wr.reboots[0] - t >= 500, (wr.reboots, t)
 
     run(body, _rig())
+
+
+def test_only_an_address_names_the_server_for_a_token():
+    for h in ("192.168.4.1", "192.168.4.1:80", "127.0.0.1:8080"):
+        assert ip_host(h), h
+    for h in (None, "", "evse.local", "evil.example:80", "1.2.3", "1.2.3.4.5", "1..3.4", "1234.1.1.1", "a.b.c.d"):
+        assert not ip_host(h), h
 
 
 def test_the_clients_address_is_read_from_a_tuple_or_a_raw_sockaddr():

@@ -10,8 +10,6 @@ import threading
 
 import pytest
 
-from tools.webdev import Dev
-
 webdriver = pytest.importorskip("selenium.webdriver")
 CHROMEDRIVER = shutil.which("chromedriver")
 pytestmark = pytest.mark.skipif(CHROMEDRIVER is None, reason="no chromedriver: make chromium")
@@ -54,12 +52,28 @@ def browser():
         shutil.rmtree(profile, ignore_errors=True)
 
 
+def _fresh_web():
+    """tools.webdev's Web and web.setup on one and the same microdot: a virtual-board test run earlier in this
+    process drops the web modules it imported under the virtual asyncio (test_vboard_ap.py), and a set-up
+    route answering another microdot's Response would not be understood by this one."""
+    import sys
+
+    for m in ("tools.webdev", "web.setup", "web.server", "web.auth", "web", "microdot", "microdot.microdot",
+              "microdot.helpers"):
+        sys.modules.pop(m, None)
+    from tools.webdev import Dev
+    from web.setup import mount
+
+    return Dev, mount
+
+
 @pytest.fixture
 def server():
     from net import ap as apmod
     from tools.vboard import clock
     from tools.vboard.ports import network
-    from web.setup import mount
+
+    Dev, mount = _fresh_web()
 
     clock.patch_time()  # the fake radio's join time on the real clock (no virtual board runs here)
     clock.K = None

@@ -581,7 +581,7 @@ class Commands:
             if self.charger.io.relay:
                 # Starting the radio is a long C call: on esp32 the control step would wait for it.
                 raise CommandError(errcodes.SESSION, "not while the contactor is closed: after the session")
-            self.ap_open()
+            self.ap_open(False)  # (not printed by itself as well: the answer shows it)
         ap = self.ap
         if ap is None:
             return Result(True, 0, "access point off (ap on brings it up)", [("ap", "down")])

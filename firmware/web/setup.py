@@ -29,6 +29,21 @@ def _subnet(ip):
     return ip.rsplit(".", 1)[0] if ip else None
 
 
+def ip_host(host):
+    """True if a Host header names the server by an IPv4 address (with or without a port). A page whose
+    domain name was re-pointed at the charger (DNS rebinding) sends its own name: it gets no token."""
+    if not host:
+        return False
+    name = host.split(":")[0]
+    parts = name.split(".")
+    if len(parts) != 4:
+        return False
+    for p in parts:
+        if not p or len(p) > 3 or not p.isdigit():
+            return False
+    return True
+
+
 class Setup:
     """The set-up routes of web (a web.server.Web) for ap (a net.ap.AccessPoint). A write needs the page's
     token (X-Setup-Token, given by GET /api/setup: a cross-origin page cannot read it) and a client on the
@@ -78,10 +93,16 @@ class Setup:
         return answer(d)
 
     def _local(self, req):
-        """True if the client is on the access point's network (its /24), or holds a web login."""
+        """True if the client is on the access point's network (its /24) and names the server by its
+        address, or holds a web login."""
+        if not ip_host(req.headers.get("Host")):
+            return self._login(req)
         ip = client_ip(req.client_addr)
         if ip is not None and _subnet(ip) == _subnet(self.ap.addr):
             return True
+        return self._login(req)
+
+    def _login(self, req):
         return self.web.auth.find(req.cookies.get("evse_s"), self.web.clock()) is not None
 
     def _write(self, req):
