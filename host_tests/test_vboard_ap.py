@@ -144,3 +144,34 @@ def test_a_set_up_page_that_cannot_load_is_a_console_line_and_charging_goes_on()
     ap = v.app.ap
     assert ap.up() and ap.warnings and ap.warnings[0].startswith("no set-up page"), ap.warnings
     assert not [w for w in v.app.settings.warnings if w.startswith("ap")], v.app.settings.warnings
+
+
+def _console_at(ms, words, out):
+    def make(app):
+        async def task():
+            import asyncio
+
+            from evse.commands import Caller
+
+            await asyncio.sleep_ms(ms)
+            c = app.commands(app.history.uptime_ms)
+            out.append(c.run(Caller("console"), words))
+
+        return task()
+
+    return make
+
+
+def test_ap_on_brings_it_up_beside_a_joined_station_and_is_refused_while_the_contactor_is_closed():
+    out = []
+    v = _run("esp32", {"wifi_ssid": "vboard", "wifi_password": "vboard-pass", "web": True, "web_port": 18081},
+             extra=[_console_at(500, ["ap", "on"], out), _console_at(2000, ["ap", "on"], out),
+                    _console_at(2100, ["ap"], out)])
+    _session_ok(v)
+    first, during, show = out
+    assert first.ok and "EVSE-643031 up" in first.text and ":18081/setup" in first.text, first.text
+    assert not during.ok and during.code == 15  # charging since about 1.05 s: the radio's start waits
+    assert show.ok and dict(show.pairs)["ap"] == "up"
+    assert v.app.ap.up() and v.app.net[0].state == "up"  # the station stayed joined
+    web = v.app._commands.web
+    assert web is not None and web.setup.ap is v.app.ap  # the routes joined the server of the setting web
