@@ -28,14 +28,22 @@ def _run(board, settings=None, extra=(), session=True, no_radio=False, no_page=F
 
     ev = [{"t_ms": C_MS, "ev": "C"}, {"t_ms": B_MS, "ev": "B"}] if session else []
     sc = parse({"duration_ms": 6000, "board": board, "settings": settings or {}, "events": ev})
+    if no_page:
+        def block(app):  # runs as the board boots, before main._main (VMain drops the web modules first)
+            sys.modules["web.setup"] = None  # an image without the web code: the import fails
+
+            async def idle():
+                pass
+
+            return idle()
+
+        extra = [block] + list(extra)
     v = VMain(sc, extra=extra)
     import network  # the fake one (tools/vboard/ports), as the firmware imports it
 
     network.AIR.reset()
     if no_radio:
         sys.modules["network"] = None  # a plain Pico's firmware has no network module
-    if no_page:
-        sys.modules["web.setup"] = None  # an image without the web code: the import fails
     sys.modules.pop("net.ap", None)
     try:
         v.run()

@@ -11,6 +11,17 @@ from tools.vboard.kernel import BoardStop, Kernel
 from tools.vboard.run import load_board, setup_paths
 
 
+# The firmware's modules that bind asyncio when imported (the set-up access point imports them at a first boot
+# without a wifi_ssid, docs/web.md): one bound to the host's asyncio, run under the board's, crashed the
+# MicroPython unix port (SIGSEGV) in a whole-suite run.
+_WEB_MODULES = ("web.setup", "web.server", "web.auth", "web", "microdot", "microdot.microdot", "microdot.helpers")
+
+
+def _drop_web():
+    for m in _WEB_MODULES:
+        sys.modules.pop(m, None)
+
+
 class VMain:
     """sc: a Scenario; flash_dir: where settings.json and history.json live (None: RAM, the scenario's
     settings). extra: coroutine functions f(app) run as tasks beside main._main's."""
@@ -128,6 +139,7 @@ class VMain:
         main._main = with_extra
         saved = sys.modules.get("asyncio")
         sys.modules["asyncio"] = vasync
+        _drop_web()  # imported on the host's asyncio (a web test before): the firmware imports them on the board's
         undo = flash.install(k, self._flashing)
         k.stop_at = sc.duration_ms * 1000
         try:
