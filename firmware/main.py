@@ -98,7 +98,45 @@ async def _main(app):
     web = _web(app, con)
     if web is not None:  # the web page and its API (docs/web.md), when the setting web is on
         tasks.append(asyncio.create_task(web))
+    _ap(app, con)  # no wifi_ssid on a board with a radio: the set-up access point and its page (docs/web.md)
     await asyncio.gather(*tasks)
+
+
+def _quiet(*a):
+    pass
+
+
+AP_PASS = "ap_pass.txt"  # the set-up access point's password on flash, made at random on its first bring-up
+AP_PORT = 80  # its page's port when the setting web is off: a phone types the address alone
+
+
+def _ap(app, con):
+    """On a board with a WiFi radio: the console's `ap on`, and at boot without a wifi_ssid the set-up access
+    point itself (net/ap.py, imported only then). A plain Pico has no network module: nothing at all."""
+    try:
+        import network  # pyright: ignore[reportMissingImports] -- a Pico W's or an ESP32's, not a plain Pico's
+    except ImportError:
+        return None
+    if network is None or not hasattr(network, "AP_IF"):
+        return None
+    v = app.settings.values
+    cmds = app.commands(app.history.uptime_ms, con._reboot)
+    sp = app.settings.path  # beside the settings (the flash's root on a board); None: a simulation, RAM only
+    path = None if sp is None else sp[:sp.rfind("/") + 1] + AP_PASS
+    port = v["web_port"] if v.get("web") else AP_PORT
+
+    def ap_open(announce=True):  # announce: print its name and password (the `ap` command shows them itself)
+        from net.ap import open_ap
+
+        return open_ap(app, cmds, network, machine, path, port, print if announce else _quiet)
+
+    cmds.ap_open = ap_open
+    if not v["wifi_ssid"]:
+        try:
+            return ap_open()
+        except Exception as e:  # noqa: B902 -- the set-up is a convenience: charging never depends on it
+            app.settings.warnings.append("ap: %r" % e)
+    return None
 
 
 def _web(app, con):

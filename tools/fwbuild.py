@@ -13,7 +13,7 @@ PORT_FILES = {"rp2": "port_rp2.py", "esp32": "port_esp32.py"}
 # package go into the image as .mpy (its source is never copied into this repository). The rest of the
 # package (asgi, wsgi, sessions, templates, websocket, sse, test client) is not needed on the board.
 MICRODOT_FILES = ("__init__.py", "microdot.py", "helpers.py")
-WEB_ASSETS = ("index.html",)  # firmware/web/static/: shipped gzip-compressed as web/<name>.gz
+WEB_ASSETS = ("index.html", "setup.html")  # firmware/web/static/: shipped gzip-compressed as web/<name>.gz
 
 
 def mpy_cross():

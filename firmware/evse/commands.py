@@ -28,6 +28,7 @@ SESSION_LOCKED = ("cable_current_a", "cal_cp_gain", "cal_cp_offset_mv", "pp_sens
 
 # name, needs authorisation (the PIN when one is set), usage, help. Sorted by name.
 COMMANDS = (
+    ("ap", True, "ap [on]", "the set-up access point: its name, password and page; on: bring it up (docs/web.md)"),
     ("calibrate", True, "calibrate pilot <point>|apply|clear",
      "pilot calibration with known loads: open, b, c, neg, then apply (docs/bringup.md)"),
     ("diag", False, "diag", "live measured values and raw readings, for bring-up; charging goes on"),
@@ -110,6 +111,8 @@ class Commands:
         self.reading = None
         self.net = None  # type: Any  # the network's status: a function giving (key, value) pairs (net/task.py)
         self.ocpp = None  # type: Any  # the OCPP charge point (ocpp16/cp.py): its state() joins the net line
+        self.ap = None  # type: Any  # the set-up access point once up (net/ap.py AccessPoint)
+        self.ap_open = None  # type: Any  # brings it up (main.py, on a board with a radio); None: no radio
         self.service = False  # `service` given: Ctrl-C may stop the firmware into the REPL until reboot
         self._cal = {}  # calibration point -> raw pilot mV read there
 
@@ -558,6 +561,25 @@ class Commands:
         for k, v in p:
             words.append("%s=%s" % (k, "-" if v is None else v))
         return Result(True, 0, " ".join(words), p)
+
+    def _c_ap(self, caller, args):
+        # The answer holds the access point's password: the serial console's business only (a network
+        # caller authenticates otherwise and must not learn it, nor open a network on the charger).
+        if not caller.pin:
+            raise CommandError(errcodes.REFUSED, "ap: on the serial console only")
+        if len(args) > 1 or (args and _settings.lower_ascii(args[0]) != "on"):
+            raise CommandError(errcodes.USAGE, "usage: ap [on]")
+        if args:
+            if self.ap_open is None:
+                raise CommandError(errcodes.REFUSED, "this board has no WiFi radio")
+            if self.charger.io.relay:
+                # Starting the radio is a long C call: on esp32 the control step would wait for it.
+                raise CommandError(errcodes.SESSION, "not while the contactor is closed: after the session")
+            self.ap_open(False)  # (not printed by itself as well: the answer shows it)
+        ap = self.ap
+        if ap is None:
+            return Result(True, 0, "access point off (ap on brings it up)", [("ap", "down")])
+        return Result(True, 0, ap.console_line(), ap.pairs())
 
     def _c_version(self, caller, args):
         _no_args(args, "version")

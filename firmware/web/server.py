@@ -345,15 +345,17 @@ class _Events:
                 return ("data: " + jsonfmt.dumps(e) + "\n\n").encode()
 
 
-def start(commands, clock_ms, port, host="0.0.0.0", static_dir="web"):
-    """The server's coroutine for main._main: never returns; an error starting it is a warning."""
+def start(commands, clock_ms, port, host="0.0.0.0", static_dir="web", warnings=None):
+    """The server's coroutine for main._main: never returns; an error starting it is a warning (in the
+    settings' warnings, or in the list given: the set-up access point's own, net/ap.py)."""
+    w = commands.settings.warnings if warnings is None else warnings
     try:
         sleep_ms = getattr(asyncio, "sleep_ms", _sleep_ms)
         web = Web(commands, clock_ms, sleep_ms, static_dir)
         commands.web = web
-        return _serve(web, host, port, commands.settings.warnings)
+        return _serve(web, host, port, w)
     except Exception as e:
-        commands.settings.warnings.append("web: not started: %r" % e)
+        w.append("web: not started: %r" % e)
         return None
 
 

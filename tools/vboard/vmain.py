@@ -11,6 +11,15 @@ from tools.vboard.kernel import BoardStop, Kernel
 from tools.vboard.run import load_board, setup_paths
 
 
+def drop_web_modules():
+    """Forget the firmware's web modules and microdot, which bind asyncio when imported (the set-up access point
+    imports them at a first boot without a wifi_ssid, docs/web.md): one bound to the host's asyncio by a web
+    test, then run under the board's, crashed the MicroPython unix port (SIGSEGV) in a whole-suite run."""
+    for m in list(sys.modules):
+        if m == "web" or m.startswith("web.") or m == "microdot" or m.startswith("microdot."):
+            sys.modules.pop(m, None)
+
+
 class VMain:
     """sc: a Scenario; flash_dir: where settings.json and history.json live (None: RAM, the scenario's
     settings). extra: coroutine functions f(app) run as tasks beside main._main's."""
@@ -128,6 +137,7 @@ class VMain:
         main._main = with_extra
         saved = sys.modules.get("asyncio")
         sys.modules["asyncio"] = vasync
+        drop_web_modules()  # imported on the host's asyncio (a web test before): the firmware imports them on the board's
         undo = flash.install(k, self._flashing)
         k.stop_at = sc.duration_ms * 1000
         try:
