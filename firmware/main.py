@@ -131,7 +131,7 @@ def _ap(app, con):
         return open_ap(app, cmds, network, machine, path, port, print if announce else _quiet)
 
     cmds.ap_open = ap_open
-    if not v["wifi_ssid"]:
+    if not v["wifi_ssid"] and v["wifi_setup"]:  # wifi_setup off: a charger meant to stay off the air
         try:
             return ap_open()
         except Exception as e:  # noqa: B902 -- the set-up is a convenience: charging never depends on it

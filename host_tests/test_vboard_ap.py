@@ -89,6 +89,13 @@ def test_a_plain_pico_without_a_radio_does_nothing():
     assert not r.ok and "radio" in r.text
 
 
+def test_wifi_setup_off_keeps_the_radio_off_without_a_wifi_ssid_until_asked():
+    v = _run("esp32", {"wifi_setup": False})
+    _session_ok(v)
+    assert getattr(v.app, "ap", None) is None and v.air.ap is None and not v.ap_imported
+    assert v.app._commands.ap_open is not None  # `ap on` would bring it up
+
+
 def test_with_a_wifi_ssid_the_station_joins_and_no_access_point_opens_until_asked():
     v = _run("esp32", {"wifi_ssid": "vboard", "wifi_password": "vboard-pass"})
     _session_ok(v)

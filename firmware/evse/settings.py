@@ -94,6 +94,8 @@ SCHEMA = (
             "web login password (write-only, stored hashed); none = log in with the console PIN"),
     Setting("web_port", T_INT, 1, 65535, None, "port", 80, "TCP port of the web page; applies after reboot"),
     Setting("wifi_password", T_SECRET, 8, 63, None, "chars", "", "WiFi password (write-only); WPA2 takes 8..63"),
+    Setting("wifi_setup", T_BOOL, None, None, None, "", True,
+            "open the set-up access point at boot while no wifi_ssid is set (off: the radio stays off)"),
     Setting("wifi_ssid", T_STR, 1, 32, None, "chars", "", "WiFi network to join; none = no WiFi"),
 )
 
