@@ -12,6 +12,7 @@ from evse.commands import Caller
 from evse.compat import const
 
 from .auth import SESSION_MS, Auth
+from .chart import Chart
 
 MAX_CONN = const(4)  # connections served at once; one more is answered 503 and closed
 MAX_EVENTS = const(2)  # of which event streams (open pages): the others stay free for the API
@@ -101,6 +102,7 @@ class Web(Microdot):
         self.served = 0
         self.busy = 0  # answered 503
         self.dropped = 0  # closed unanswered: too slow, malformed or broken
+        self.chart = Chart(commands)  # the last hour for the page's chart (chart.py); sampled by _serve's task
         r = self.route
         r("/")(self._page)
         r("/api/status")(self._status)
@@ -112,6 +114,7 @@ class Web(Microdot):
         r("/api/logout", methods=["POST"])(self._logout)
         r("/api/session")(self._session)
         r("/api/events")(self._events)
+        r("/api/chart")(self._chart)
 
     # ---- connections: a limit, a read deadline, and nothing ever raised into the loop
 
@@ -206,6 +209,9 @@ class Web(Microdot):
             self.busy += 1
             return error(503, errcodes.RATE_LIMITED, "too many pages open, try again")
         return Response(_Events(self), 200, {"Content-Type": "text/event-stream", "Cache-Control": "no-store"})
+
+    async def _chart(self, req):
+        return Response(self.chart.chunks(self.clock()), 200, dict(_JSON))  # streamed in pieces: no 6 KB string
 
     # ---- writes: JSON bodies only, a live login and its CSRF token
 
@@ -347,6 +353,7 @@ async def _sleep_ms(ms):
 
 
 async def _serve(web, host, port, warnings):
+    asyncio.create_task(web.chart.run(web.clock, web.sleep_ms))  # the hour is there before a page asks
     while True:
         try:
             await web.start_server(host=host, port=port)
