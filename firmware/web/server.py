@@ -255,8 +255,13 @@ class Web(Microdot):
         return answer({"ok": True}, 200, {"Set-Cookie": "%s=; Path=/; Max-Age=0" % _COOKIE})
 
     async def _settings(self, req):
-        if req.method == "GET":
-            return self._run(["settings"])
+        if req.method == "GET":  # streamed a setting at a time: the whole ~7 KB answer is never one string
+            r = self.commands.run(self.caller, ["settings"])
+            if not r.ok:
+                return error(_STATUS.get(r.code, 400), r.code, r.text)
+            d = as_dict(r.pairs)
+            r = None
+            return Response(_listing(d["settings"], d["saved"]), 200, dict(_JSON))
         bad = self._authorised(req)
         if bad is not None:
             return bad
@@ -297,6 +302,14 @@ class Web(Microdot):
             fn()
         except Exception:
             pass
+
+
+def _listing(rows, saved):
+    """GET /api/settings' body in pieces: {"saved": ..., "settings": [...]} as jsonfmt would write it."""
+    yield '{"saved": %s, "settings": [' % ("true" if saved else "false")
+    for i in range(len(rows)):
+        yield (", " if i else "") + jsonfmt.dumps(rows[i])
+    yield "]}"
 
 
 class _Events:
