@@ -32,7 +32,7 @@ pytestmark = [pytest.mark.skipif(CHROMEDRIVER is None, reason="no chromedriver: 
               pytest.mark.skipif(not os.path.exists(MICROPYTHON), reason="no MicroPython unix port in .venv")]
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--window-size=1280,800")
+         "--dns-prefetch-disable", "--window-size=1280,800")
 PHONE = (412, 915)  # a common Android phone's viewport in CSS pixels
 DESKTOP = (1280, 800)
 SHOTS = os.path.join(ROOT, "build", "screenshots")
@@ -125,6 +125,8 @@ def _chromium():
     for f in FLAGS:
         opts.add_argument(f)
     opts.add_argument("--user-data-dir=" + profile)
+    # No speculative connections: an idle preconnected socket holds one of the board's 4 slots for 5 s
+    opts.add_experimental_option("prefs", {"net.network_prediction_options": 2})
     chromium = shutil.which("chromium")
     if chromium:
         opts.binary_location = chromium
@@ -176,7 +178,7 @@ def test_log_in_and_watch_a_session_a_b_c_then_set_the_max_current(browser, boar
 
     def note(d):
         t = _text(d, "state")
-        if t and (not seen or seen[-1] != t):
+        if t and t != "…" and (not seen or seen[-1] != t):
             seen.append(t)
         return t
 
@@ -209,7 +211,7 @@ def test_log_in_and_watch_a_session_a_b_c_then_set_the_max_current(browser, boar
 def test_a_fault_appears_and_clears_on_the_status_and_faults_pages(browser, board):
     drv = browser
     _viewport(drv, PHONE)
-    drv.get(board.url)
+    _tab(drv, board.url, "status")  # the same page, not a reload: no second event stream waiting to be noticed
     _wait(drv, lambda d: "no earth" in _text(d, "faults"), "the earth fault shown on the status page")
     _tab(drv, board.url, "faults")
     _wait(drv, lambda d: d.find_elements("id", "fa-no_ground"), "the fault listed as active")
@@ -271,14 +273,16 @@ _FORGED = """<!doctype html><html><body>
 <input name='{"name": "max_current_a", "value": 6, "x": "' value='"}'></form>
 <form id="b" method="POST" enctype="text/plain" action="%(url)sapi/command" target="fb">
 <input name='{"line": "disable", "x": "' value='"}'></form>
-<iframe name="fa"></iframe><iframe name="fb"></iframe>
-<script>document.getElementById("a").submit();document.getElementById("b").submit();</script>
+<iframe name="fa" id="fa"></iframe><iframe name="fb"></iframe>
+<script>var sent=false;document.getElementById("fa").onload=function(){  // a answered (the charger's
+try{this.contentWindow.location.href}catch(e){if(!sent){sent=true;document.getElementById("b").submit()}}};  // origin)
+document.getElementById("a").submit();</script>
 </body></html>"""
 
 
 def test_a_forged_form_from_another_origin_changes_nothing(browser, board):
     drv = browser
-    drv.get(board.url)
+    _tab(drv, board.url, "status")
     _wait(drv, lambda d: d.find_element("id", "ctl").is_displayed(), "still logged in on the charger")
     before = board.get("api/status")
     assert before["enabled"] and before["limit_ma"] == 16000, before

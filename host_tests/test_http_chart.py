@@ -1,7 +1,9 @@
 # The chart's ring buffer (firmware/web/chart.py) and GET /api/chart: the ring keeps exactly the last hour
 # and wraps, power without a meter (or with a lost one) is the "unknown" sentinel, not 0, the state codes
 # are the charger's, and the API answer is what was sampled over a bench session A -> B -> C -> B in
-# virtual time. Plain asserts: CPython and the MicroPython unix port (tools/mptest.py).
+# virtual time. Plain asserts: CPython and the MicroPython unix port (tools/mptest.py). (Named test_http_*
+# to run before test_vboard_*, as test_http_api: the virtual board leaves fake time and select behind it.)
+# not on webassembly: the webassembly port has no sockets
 import json
 
 from evse.commands import Commands
