@@ -31,6 +31,7 @@ class Dev:
                "settings": settings or {"meter": "sdm630", "phases": 3}}
         self.run_ = Run(parse(obj), lambda line: None)
         self.now = 0
+        self.skew = 0  # ms added to the web side's clock only: a test jumps it to expire a login
         self.cmd = Commands(self.run_.ch, self.run_.settings, self.run_.history, self.clock)
         self.cmd.fit_meter(obj["settings"].get("meter", "none"), self.run_.bench.meter.reading)
         r = self.cmd.run(Caller("dev", pin=False), ["set", "web_password", password])
@@ -43,7 +44,7 @@ class Dev:
         self.loop = None
 
     def clock(self):
-        return self.now
+        return self.now + self.skew
 
     async def sleep_ms(self, ms):
         await asyncio.sleep(ms / 1000)
@@ -57,10 +58,12 @@ class Dev:
     async def main(self):
         self.loop = asyncio.get_running_loop()
         t = asyncio.create_task(self._bench())
+        c = asyncio.create_task(self.web.chart.run(self.clock, self.sleep_ms))  # as web.server._serve does
         try:
             await self.web.start_server(host="127.0.0.1", port=self.port)
         finally:
             t.cancel()
+            c.cancel()
 
     def stop(self):
         if self.loop is not None:

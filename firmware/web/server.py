@@ -12,6 +12,7 @@ from evse.commands import Caller
 from evse.compat import const
 
 from .auth import SESSION_MS, Auth
+from .chart import Chart
 
 MAX_CONN = const(4)  # connections served at once; one more is answered 503 and closed
 MAX_EVENTS = const(2)  # of which event streams (open pages): the others stay free for the API
@@ -103,6 +104,7 @@ class Web(Microdot):
         self.served = 0
         self.busy = 0  # answered 503
         self.dropped = 0  # closed unanswered: too slow, malformed or broken
+        self.chart = Chart(commands)  # the last hour for the page's chart (chart.py); sampled by _serve's task
         r = self.route
         r("/")(self._page)
         r("/api/status")(self._status)
@@ -114,6 +116,7 @@ class Web(Microdot):
         r("/api/logout", methods=["POST"])(self._logout)
         r("/api/session")(self._session)
         r("/api/events")(self._events)
+        r("/api/chart")(self._chart)
 
     # ---- connections: a limit, a read deadline, and nothing ever raised into the loop
 
@@ -212,6 +215,9 @@ class Web(Microdot):
             return error(503, errcodes.RATE_LIMITED, "too many pages open, try again")
         return Response(_Events(self), 200, {"Content-Type": "text/event-stream", "Cache-Control": "no-store"})
 
+    async def _chart(self, req):
+        return Response(self.chart.chunks(self.clock()), 200, dict(_JSON))  # streamed in pieces: no 6 KB string
+
     # ---- writes: JSON bodies only, a live login and its CSRF token
 
     def _body(self, req):
@@ -254,8 +260,13 @@ class Web(Microdot):
         return answer({"ok": True}, 200, {"Set-Cookie": "%s=; Path=/; Max-Age=0" % _COOKIE})
 
     async def _settings(self, req):
-        if req.method == "GET":
-            return self._run(["settings"])
+        if req.method == "GET":  # streamed a setting at a time: the whole ~7 KB answer is never one string
+            r = self.commands.run(self.caller, ["settings"])
+            if not r.ok:
+                return error(_STATUS.get(r.code, 400), r.code, r.text)
+            d = as_dict(r.pairs)
+            r = None
+            return Response(_listing(d["settings"], d["saved"]), 200, dict(_JSON))
         bad = self._authorised(req)
         if bad is not None:
             return bad
@@ -306,6 +317,14 @@ class _Timed:
 
     async def awrite(self, data):
         await _within(self.w.awrite(data), WRITE_MS)
+
+
+def _listing(rows, saved):
+    """GET /api/settings' body in pieces: {"saved": ..., "settings": [...]} as jsonfmt would write it."""
+    yield '{"saved": %s, "settings": [' % ("true" if saved else "false")
+    for i in range(len(rows)):
+        yield (", " if i else "") + jsonfmt.dumps(rows[i])
+    yield "]}"
 
 
 class _Events:
@@ -364,6 +383,7 @@ async def _sleep_ms(ms):
 
 
 async def _serve(web, host, port, warnings):
+    asyncio.create_task(web.chart.run(web.clock, web.sleep_ms))  # the hour is there before a page asks
     while True:
         try:
             await web.start_server(host=host, port=port)
