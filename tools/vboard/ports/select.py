@@ -24,7 +24,7 @@ class _Poll:
         return self._p.modify(*a)
 
     def poll(self, timeout=-1):
-        return list(self.ipoll(timeout))
+        return [(o, ev) for o, ev in self.ipoll(timeout)]
 
     def ipoll(self, timeout=-1, flags=0):
         k = _c.K
@@ -39,7 +39,11 @@ class _Poll:
                 left = utime.ticks_diff(end, utime.ticks_ms())
                 if left < wait:
                     wait = left if left > 0 else 0
-            got = list(self._p.ipoll(wait, flags))
+            # Copied pair by pair: ipoll hands out one reused tuple, so list() would hold the last stream n
+            # times (asyncio then woke one stream twice and the others never: a KeyError out of its loop
+            # after a few ready sockets at once, the firmware in its safe state; a board's asyncio iterates
+            # ipoll itself and never sees that).
+            got = [(o, ev) for o, ev in self._p.ipoll(wait, flags)]
             k.sync()  # the board's interrupts that came due meanwhile
             if got or (end is not None and wait <= 0):
                 return got
