@@ -26,18 +26,9 @@ class _RealtimeKernel:
 
 def _ready_sockets(n):
     """n accepted 127.0.0.1 sockets, each with a byte waiting: (server sockets, everything to close)."""
-    import time
+    from host_tests.vboard_http import _bound
 
-    ls = socket.socket()
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    port = 30000 + time.ticks_ms() % 20000  # the unix port's sockets have no getsockname: a free one is tried
-    for _ in range(50):
-        try:
-            ls.bind(socket.getaddrinfo("127.0.0.1", port)[0][-1])
-            break
-        except OSError:
-            port += 1
-    ls.listen(n)
+    ls, port = _bound(True)  # listening on a free port (the unix port's sockets have no getsockname)
     clients, servers = [], []
     for _ in range(n):
         c = socket.socket()

@@ -13,6 +13,7 @@ from ocpp.v16 import call
 from host_tests.csms import Central
 from host_tests.fakes import remove, tmp_path
 from host_tests.ocpp_rig import Rig
+from host_tests.vboard_http import free_port as _free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MICROPYTHON = os.path.join(ROOT, ".venv", "bin", "micropython")
@@ -428,16 +429,6 @@ def test_wss_checks_the_server_certificate(engine, tmp_path):
     assert good[0] == 1 and good[1]["connects"] == 1, good
     assert other_ca[0] == 0 and other_ca[1]["connects"] == 0, other_ca
     assert wrong_name[0] == 0 and wrong_name[1]["connects"] == 0, wrong_name
-
-
-def _free_port():
-    import socket
-
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 @pytest.mark.parametrize("engine", ENGINES)

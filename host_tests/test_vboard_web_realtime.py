@@ -19,17 +19,11 @@ import urllib.request
 
 import pytest
 
+from host_tests.vboard_http import free_port as _free_port
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STORM_S = 15
 PATHS = ("/api/status", "/api/settings", "/api/chart", "/api/faults", "/api/sessions", "/")
-
-
-def _free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def _get(port, path, timeout):

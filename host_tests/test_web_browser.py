@@ -11,7 +11,6 @@ import json
 import os
 import select
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,8 @@ import pytest
 
 from tools.webdev import PASSWORD as DEV_PASSWORD
 from tools.webdev import Dev
+
+from host_tests.vboard_http import free_port as _free_port
 
 webdriver = pytest.importorskip("selenium.webdriver")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -42,14 +43,6 @@ PASSWORD = "plug-and-charge"  # the board's web_password (its hash goes into the
 # back at 50 s. Late enough that chromium is up and the page shows A first; the tests wait for each.
 B_MS, C_MS, NO_EARTH_MS, EARTH_MS = 12000, 16000, 40000, 50000
 WAIT_S = 40  # the longest a test waits for something the board does (a bound, not a timing check)
-
-
-def _free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 class Board:

@@ -4,11 +4,12 @@
 # wrong password shown beside its field, the right one joins, save, reboot requested.
 import os
 import shutil
-import socket
 import tempfile
 import threading
 
 import pytest
+
+from host_tests.vboard_http import free_port as _free_port
 
 webdriver = pytest.importorskip("selenium.webdriver")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -20,14 +21,6 @@ DESKTOP = (1280, 800)
 SHOTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build", "screenshots")
 AP_PASS = "k7mq2x9pdw4h"
 HOME_PASS = "vboard-pass"
-
-
-def _free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 @pytest.fixture
