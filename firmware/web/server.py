@@ -233,6 +233,11 @@ class Web(Microdot):
             return error(400, errcodes.BAD_VALUE, "a JSON object expected")
         return obj
 
+    def _write(self, req):
+        """The JSON object of a POST that carries a live login and its CSRF token, or the error Response."""
+        bad = self._authorised(req)
+        return bad if bad is not None else self._body(req)
+
     def _authorised(self, req):
         """None if the request carries a live session and its CSRF token, else the error Response."""
         why = self.auth.check(req.cookies.get(_COOKIE), req.headers.get("X-CSRF-Token"), self.clock())
@@ -267,10 +272,7 @@ class Web(Microdot):
             d = as_dict(r.pairs)
             r = None
             return Response(_listing(d["settings"], d["saved"]), 200, dict(_JSON))
-        bad = self._authorised(req)
-        if bad is not None:
-            return bad
-        obj = self._body(req)
+        obj = self._write(req)
         if isinstance(obj, Response):
             return obj
         name = obj.get("name")
@@ -282,10 +284,7 @@ class Web(Microdot):
         return res
 
     async def _command(self, req):
-        bad = self._authorised(req)
-        if bad is not None:
-            return bad
-        obj = self._body(req)
+        obj = self._write(req)
         if isinstance(obj, Response):
             return obj
         line = obj.get("line")

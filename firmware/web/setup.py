@@ -125,6 +125,11 @@ class Setup:
             return error(409, errcodes.REFUSED, why)
         return answer({"ok": True, "networks": nets})
 
+    def _write_fields(self, req):
+        """(ssid, password) of a set-up POST that may write, or the error Response."""
+        obj = self._write(req)
+        return obj if isinstance(obj, Response) else self._fields(obj)
+
     def _fields(self, obj):
         """(ssid, password) checked by the settings' own rules, or the error Response naming the field."""
         st = self.web.commands.settings
@@ -145,10 +150,7 @@ class Setup:
         return out[0], out[1]
 
     async def _test(self, req):
-        obj = self._write(req)
-        if isinstance(obj, Response):
-            return obj
-        f = self._fields(obj)
+        f = self._write_fields(req)
         if isinstance(f, Response):
             return f
         result, ip = await self.ap.test(f[0], f[1], self.web.sleep_ms)
@@ -159,10 +161,7 @@ class Setup:
         return r
 
     async def _save(self, req):
-        obj = self._write(req)
-        if isinstance(obj, Response):
-            return obj
-        f = self._fields(obj)
+        f = self._write_fields(req)
         if isinstance(f, Response):
             return f
         cmds = self.web.commands
